@@ -1,0 +1,3 @@
+from routing_guard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""The typed routing configuration: what a routing file means once it has been read and validated.
+
+`routing.py` builds these objects from YAML, JSON or a Markdown block; everything downstream
+(probes, verdicts, reports) reads only these types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Api = Literal["openai-chat", "openai-responses", "anthropic-messages"]
+Auth = Literal["bearer", "x-api-key", "api-key", "none"]
+
+DEFAULT_INVALID_MODEL = "routing-guard-invalid-model-id"
+
+
+class Gateway(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str
+    api: Api = "openai-chat"
+    # None means "the protocol's own scheme": bearer for OpenAI protocols, x-api-key for Anthropic.
+    auth: Auth | None = None
+    invalid_model: str = DEFAULT_INVALID_MODEL
+    headers: dict[str, str] = Field(default_factory=dict)
+    allow_insecure_http: bool = False
+
+
+class Route(BaseModel):
+    """One task class and the model that must serve it, with every default already applied."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    model: str
+    api: Api
+    strict: bool = False
+    accept: tuple[str, ...] = ()
+    served: tuple[str, ...] = ()
+    request: dict[str, Any] = Field(default_factory=dict)
+    stream: bool = False
+    min_context: int | None = None
+    line: int = 0  # line of the route's key in the routing file (1-based; 0 when unknown)
+
+
+class RoutingConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = 1
+    gateway: Gateway
+    routes: tuple[Route, ...]
+    source: Path  # the file the routing came from, as the user named it (relative where possible)
+
+    def apis_in_use(self, routes: tuple[Route, ...] | None = None) -> list[Api]:
+        """Protocols the given routes (default: all) use, the gateway's own first, each once."""
+        apis: list[Api] = [self.gateway.api]
+        for route in self.routes if routes is None else routes:
+            if route.api not in apis:
+                apis.append(route.api)
+        return apis

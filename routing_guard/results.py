@@ -1,0 +1,143 @@
+"""What a run found: one record per route, one per error-path probe, and the run as a whole.
+
+These are plain data; `verdict.py` decides them and `report.py` renders them. Every string in
+here that came from a gateway has already been scrubbed of the key, but is still untrusted text:
+renderers must escape it for their medium.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Verdict = Literal[
+    "pass",
+    "model_mismatch",
+    "fallback_detected",
+    "silent_fallback",
+    "empty_response",
+    "bad_response",
+    "http_error",
+    "auth_error",
+    "rate_limited",
+    "unreachable",
+    "timeout",
+    "context_too_small",
+    "not_listed",
+    "skipped",
+]
+
+# Verdicts that mean "the gateway routes wrongly" (exit 1) versus "no verdict possible" (exit 3).
+ROUTING_FAILURES: frozenset[str] = frozenset(
+    {
+        "model_mismatch",
+        "fallback_detected",
+        "silent_fallback",
+        "empty_response",
+        "bad_response",
+        "http_error",
+        "context_too_small",
+        "not_listed",
+    }
+)
+OPERATIONAL_FAILURES: frozenset[str] = frozenset({"auth_error", "rate_limited", "unreachable", "timeout"})
+
+EXIT_OK = 0
+EXIT_ROUTING = 1
+EXIT_CONFIG = 2
+EXIT_OPERATIONAL = 3
+
+
+def exit_code_of(verdict: str, http_status: int | None) -> int:
+    """The exit code one verdict calls for; a 5xx `http_error` is an outage, not a routing verdict."""
+    if verdict == "http_error" and http_status is not None and http_status >= 500:
+        return EXIT_OPERATIONAL
+    if verdict in ROUTING_FAILURES:
+        return EXIT_ROUTING
+    if verdict in OPERATIONAL_FAILURES:
+        return EXIT_OPERATIONAL
+    return EXIT_OK
+
+
+@dataclass
+class RouteResult:
+    route: str
+    model_requested: str
+    api: str
+    line: int = 0
+    date_utc: str = ""
+    gateway_host: str = ""
+    model_returned: str | None = None
+    served_model: str | None = None  # what a gateway header or field says really answered
+    http_status: int | None = None
+    choices_count: int | None = None
+    error_path_status: int | None = None
+    verdict: Verdict = "skipped"
+    notes: str = ""
+    hint: str = ""  # what to do about a failure, for the summary
+    warnings: list[str] = field(default_factory=list)
+    attempts: int = 0
+    requested_tokens: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict in ("pass", "skipped")
+
+
+@dataclass
+class ErrorPathResult:
+    api: str
+    model_requested: str
+    model_returned: str | None = None
+    served_model: str | None = None
+    http_status: int | None = None
+    verdict: Verdict = "skipped"
+    notes: str = ""
+    hint: str = ""
+    attempts: int = 0
+    requested_tokens: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict in ("pass", "skipped")
+
+
+@dataclass
+class RunResult:
+    gateway_host: str
+    api: str
+    routing_file: str
+    routes: list[RouteResult]
+    error_paths: list[ErrorPathResult]
+    date_utc: str = ""
+    warnings: list[str] = field(default_factory=list)
+    mode: Literal["check", "models-only"] = "check"
+
+    @property
+    def error_path(self) -> ErrorPathResult | None:
+        """The error path of the gateway's own protocol (the first one probed)."""
+        return self.error_paths[0] if self.error_paths else None
+
+    @property
+    def requested_tokens(self) -> int:
+        return sum(r.requested_tokens for r in self.routes) + sum(e.requested_tokens for e in self.error_paths)
+
+    @property
+    def request_count(self) -> int:
+        return sum(r.attempts for r in self.routes) + sum(e.attempts for e in self.error_paths)
+
+    @property
+    def exit_code(self) -> int:
+        codes = {exit_code_of(r.verdict, r.http_status) for r in [*self.routes, *self.error_paths]}
+        for code in (EXIT_ROUTING, EXIT_OPERATIONAL):
+            if code in codes:
+                return code
+        return EXIT_OK
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+    @property
+    def failed_routes(self) -> list[str]:
+        return [r.route for r in self.routes if not r.passed]
