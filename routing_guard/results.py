@@ -120,7 +120,9 @@ class RunResult:
 
     @property
     def requested_tokens(self) -> int:
-        return sum(r.requested_tokens for r in self.routes) + sum(e.requested_tokens for e in self.error_paths)
+        return sum(r.requested_tokens for r in self.routes) + sum(
+            e.requested_tokens for e in self.error_paths
+        )
 
     @property
     def request_count(self) -> int:
@@ -128,7 +130,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        codes = {exit_code_of(r.verdict, r.http_status) for r in [*self.routes, *self.error_paths]}
+        records: list[RouteResult | ErrorPathResult] = [*self.routes, *self.error_paths]
+        codes = {exit_code_of(r.verdict, r.http_status) for r in records}
         for code in (EXIT_ROUTING, EXIT_OPERATIONAL):
             if code in codes:
                 return code

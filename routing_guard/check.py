@@ -1,0 +1,314 @@
+"""One check run: every selected route, the error path per protocol and the model listing, concurrently.
+
+Turns a validated `RoutingConfig` into a `RunResult`. All gateway text that enters the result is
+scrubbed of the key here, at the single point where it enters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from routing_guard.config import Api, Route, RoutingConfig
+from routing_guard.listing import ListedModel, Listing, read_listing, retirement_warning
+from routing_guard.probe import Exchange, Prober
+from routing_guard.protocols import PROTOCOLS, Protocol, Reply, auth_headers, output_budget
+from routing_guard.redact import Redactor
+from routing_guard.results import ErrorPathResult, RouteResult, RunResult
+from routing_guard.verdict import Judgement, judge_error_path, judge_http_failure, judge_reply, read_served
+
+ModelsMode = Literal["off", "with", "only"]
+
+
+@dataclass
+class CheckOptions:
+    routes: tuple[str, ...] = ()  # empty: every route
+    invalid_model: str | None = None  # None: the routing file's
+    skip_error_path: bool = False
+    strict: bool = False
+    models: ModelsMode = "off"
+    timeout: float = 30.0
+    retries: int = 2
+    concurrency: int = 8
+
+
+def gateway_host(base_url: str) -> str:
+    """Host, with the port where the URL names one; never userinfo."""
+    return urlsplit(base_url).netloc.rpartition("@")[2]
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Checker:
+    def __init__(self, config: RoutingConfig, key: str, options: CheckOptions, redactor: Redactor) -> None:
+        self.config = config
+        self.key = key
+        self.options = options
+        self.redactor = redactor
+        self.base = config.gateway.base_url.rstrip("/")
+
+    def headers(self, protocol: Protocol) -> dict[str, str]:
+        auth = self.config.gateway.auth or protocol.default_auth
+        return {**protocol.extra_headers(), **self.config.gateway.headers, **auth_headers(auth, self.key)}
+
+    async def run(self, routes: tuple[Route, ...]) -> RunResult:
+        gateway = self.config.gateway
+        run = RunResult(
+            gateway_host=gateway_host(self.base),
+            api=gateway.api,
+            routing_file=str(self.config.source),
+            routes=[],
+            error_paths=[],
+            date_utc=utc_now(),
+            mode="models-only" if self.options.models == "only" else "check",
+        )
+        want_listing = self.options.models != "off" or any(r.min_context for r in routes)
+        async with Prober(
+            timeout=self.options.timeout, retries=self.options.retries, concurrency=self.options.concurrency
+        ) as prober:
+            listing_task = asyncio.ensure_future(self.listing(prober)) if want_listing else None
+            if self.options.models == "only":
+                route_tasks, error_tasks = [], []
+            else:
+                route_tasks = [self.probe_route(prober, r) for r in routes]
+                error_tasks = (
+                    []
+                    if self.options.skip_error_path
+                    else [self.probe_error_path(prober, api) for api in self.config.apis_in_use(routes)]
+                )
+            gathered = await asyncio.gather(*route_tasks, *error_tasks)
+            run.routes = [r for r in gathered if isinstance(r, RouteResult)]
+            run.error_paths = [e for e in gathered if isinstance(e, ErrorPathResult)]
+            listing = await listing_task if listing_task else None
+        if self.options.models == "only":
+            run.routes = [self.listed_only(route, listing) for route in routes]
+        elif listing is not None:
+            for route, result in zip(routes, run.routes, strict=True):
+                self.apply_listing(route, result, listing, warn_missing=self.options.models == "with")
+        statuses = {e.api: e.http_status for e in run.error_paths}
+        for result in run.routes:
+            result.error_path_status = statuses.get(result.api)
+            result.gateway_host = run.gateway_host
+        self.scrub(run)
+        return run
+
+    # -- probes --------------------------------------------------------------------------------
+
+    async def send(
+        self, prober: Prober, protocol: Protocol, route: Route | None, model: str
+    ) -> tuple[Exchange, dict[str, Any], list[str]]:
+        extra = route.request if route else {}
+        stream = route.stream if route else False
+        body = protocol.body(model, extra, stream)
+        url = self.base + protocol.path
+        terminal = protocol.is_terminal if stream else None
+        exchange = await prober.post(url, self.headers(protocol), body, terminal)
+        notes: list[str] = []
+        # OpenAI's reasoning models refuse max_tokens on chat completions; ask once more the way they want.
+        if (
+            exchange.status == 400
+            and "max_tokens" in body
+            and "max_completion_tokens" in exchange.text
+            and "max_tokens" not in extra
+        ):
+            body["max_completion_tokens"] = body.pop("max_tokens")
+            retry = await prober.post(url, self.headers(protocol), body, terminal)
+            retry.attempts += exchange.attempts
+            exchange = retry
+            notes.append("sent max_completion_tokens (the model refuses max_tokens; set it in `request`)")
+        if exchange.retried:
+            notes.append(f"retried after {', '.join(exchange.retried)}")
+        return exchange, body, notes
+
+    @staticmethod
+    def read_reply(protocol: Protocol, exchange: Exchange, stream: bool) -> Reply:
+        if stream and exchange.events:
+            return protocol.parse_stream(exchange.events)
+        doc = exchange.json()
+        if doc is None:
+            return Reply(unreadable="the body is not JSON")
+        return protocol.parse(doc)
+
+    async def probe_route(self, prober: Prober, route: Route) -> RouteResult:
+        protocol = PROTOCOLS[route.api]
+        exchange, body, notes = await self.send(prober, protocol, route, route.model)
+        result = RouteResult(
+            route=route.name,
+            model_requested=route.model,
+            api=route.api,
+            line=route.line,
+            http_status=exchange.status,
+            attempts=exchange.attempts,
+            requested_tokens=output_budget(body) * exchange.attempts,
+        )
+        reply: Reply | None = None
+        if exchange.failure is not None:
+            judged = self.transport_judgement(exchange)
+        elif exchange.truncated:
+            judged = Judgement("bad_response", "the answer was larger than the read limit (not read further)")
+        elif exchange.status != 200:
+            location = gateway_host(exchange.headers.get("location", ""))
+            judged = judge_http_failure(
+                exchange.status or 0, exchange.json(), exchange.text, model=route.model, location=location
+            )
+        else:
+            reply = self.read_reply(protocol, exchange, route.stream)
+            served = read_served(exchange.headers, reply)
+            result.served_model = served.model
+            judged = judge_reply(
+                requested=route.model,
+                reply=reply,
+                served=served,
+                strict=route.strict or self.options.strict,
+                accept=route.accept,
+                served_pins=route.served,
+                budget=output_budget(body),
+            )
+            if route.stream and not exchange.events:
+                notes.append("asked to stream, the gateway answered with plain JSON")
+        if reply is not None:
+            result.model_returned = reply.model
+            result.choices_count = reply.choices
+        result.verdict, result.hint = judged.verdict, judged.hint
+        result.notes = "; ".join(n for n in [judged.notes, *notes] if n)
+        result.date_utc = utc_now()
+        return result
+
+    async def probe_error_path(self, prober: Prober, api: Api) -> ErrorPathResult:
+        protocol = PROTOCOLS[api]
+        model = self.options.invalid_model or self.config.gateway.invalid_model
+        exchange, body, notes = await self.send(prober, protocol, None, model)
+        result = ErrorPathResult(
+            api=api,
+            model_requested=model,
+            http_status=exchange.status,
+            attempts=exchange.attempts,
+            requested_tokens=output_budget(body) * exchange.attempts,
+        )
+        if exchange.failure is not None:
+            judged = self.transport_judgement(exchange)
+            judged.hint = "No verdict on the error path: " + judged.hint
+        else:
+            reply = self.read_reply(protocol, exchange, False) if exchange.status == 200 else None
+            served = read_served(exchange.headers, reply)
+            judged = judge_error_path(exchange.status or 0, exchange.json(), exchange.text, reply, served)
+            result.model_returned = reply.model if reply else None
+            result.served_model = served.model
+        result.verdict, result.hint = judged.verdict, judged.hint
+        result.notes = "; ".join(n for n in [judged.notes, *notes] if n)
+        return result
+
+    def transport_judgement(self, exchange: Exchange) -> Judgement:
+        tries = f"{exchange.attempts} attempt" + ("s" if exchange.attempts != 1 else "")
+        if exchange.failure == "timeout":
+            return Judgement(
+                "timeout",
+                f"no complete answer within {self.options.timeout:g}s ({tries})",
+                "The gateway did not answer in time: raise --timeout (input timeout) or check the gateway.",
+            )
+        hint = f"Could not reach {gateway_host(self.base)}: check gateway.base_url, DNS and the network."
+        if "TLS" in exchange.failure_detail:
+            hint = (
+                "TLS failed: for a gateway behind a corporate CA, point SSL_CERT_FILE at the CA bundle "
+                "(see README, 'Custom CA')."
+            )
+        return Judgement("unreachable", f"{exchange.failure_detail} ({tries})", hint)
+
+    # -- model listing -------------------------------------------------------------------------
+
+    async def listing(self, prober: Prober) -> Listing:
+        protocol = PROTOCOLS[self.config.gateway.api]
+        headers = {k: v for k, v in self.headers(protocol).items()}
+        exchange = await prober.get(self.base + "/models", headers)
+        return read_listing(exchange)
+
+    def apply_listing(
+        self, route: Route, result: RouteResult, listing: Listing, *, warn_missing: bool
+    ) -> None:
+        if listing.failure is not None:
+            if warn_missing or route.min_context:
+                result.warnings.append(f"model listing unavailable: {listing.failure}")
+            return
+        entry = listing.find(route.model)
+        if entry is None:
+            if warn_missing or route.min_context:
+                result.warnings.append(
+                    f"{route.model} is not in the gateway's model listing (aliases often are not)"
+                )
+            return
+        self.check_entry(route, result, entry)
+
+    @staticmethod
+    def check_entry(route: Route, result: RouteResult, entry: ListedModel) -> None:
+        """Retirement dates and the context window the listing gives for a routed model."""
+        if (warning := retirement_warning(entry)) is not None:
+            result.warnings.append(warning)
+        window = entry.context_window
+        if not route.min_context:
+            return
+        if window is None:
+            result.warnings.append("the model listing does not say the context window")
+        elif window < route.min_context and result.passed:
+            result.verdict = "context_too_small"
+            result.notes = f"context window {window} < min_context {route.min_context}"
+            result.hint = "The gateway serves this model with a smaller context window than the route needs."
+
+    def listed_only(self, route: Route, listing: Listing | None) -> RouteResult:
+        assert listing is not None
+        result = RouteResult(
+            route=route.name,
+            model_requested=route.model,
+            api=route.api,
+            line=route.line,
+            http_status=listing.status,
+            attempts=listing.attempts,
+            date_utc=utc_now(),
+        )
+        if listing.failure is not None:
+            result.verdict, result.notes, result.hint = listing.failure_judgement(route.model)
+            return result
+        entry = listing.find(route.model)
+        if entry is None:
+            result.verdict = "not_listed"
+            result.notes = "not in the gateway's model listing"
+            result.hint = (
+                "The listing does not name this model. If it is an alias the gateway does not list, "
+                "use the full check instead of --models-only."
+            )
+            return result
+        result.verdict, result.notes = "pass", f"listed as {entry.id}"
+        self.check_entry(route, result, entry)
+        return result
+
+    def scrub(self, run: RunResult) -> None:
+        records: list[RouteResult | ErrorPathResult] = [*run.routes, *run.error_paths]
+        for record in records:
+            for f in dataclasses.fields(record):
+                value = getattr(record, f.name)
+                if isinstance(value, str):
+                    setattr(record, f.name, self.redactor.scrub(value))
+                elif isinstance(value, list):
+                    setattr(record, f.name, [self.redactor.scrub(v) for v in value])
+        run.warnings = [self.redactor.scrub(w) for w in run.warnings]
+
+
+def select_routes(config: RoutingConfig, names: tuple[str, ...]) -> tuple[Route, ...]:
+    """The routes to probe, in file order; raises KeyError naming an unknown route."""
+    if not names:
+        return config.routes
+    known = {r.name for r in config.routes}
+    for name in names:
+        if name not in known:
+            raise KeyError(name)
+    return tuple(r for r in config.routes if r.name in names)
+
+
+def run_check(config: RoutingConfig, key: str, options: CheckOptions, redactor: Redactor) -> RunResult:
+    routes = select_routes(config, options.routes)
+    return asyncio.run(Checker(config, key, options, redactor).run(routes))

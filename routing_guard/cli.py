@@ -1,0 +1,252 @@
+"""The `routing-guard` command line: argument parsing, exit codes, and where each output goes.
+
+Heavy modules (httpx, the engine) are imported only by the commands that send requests, so
+`--version` and `validate` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from routing_guard import __version__
+from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL
+
+if TYPE_CHECKING:
+    from routing_guard.config import RoutingConfig
+    from routing_guard.redact import Redactor
+
+KEY_ENV = "ROUTING_GUARD_API_KEY"
+
+
+class UsageError(Exception):
+    """A configuration or usage problem: exit 2 with this message."""
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _int_at_least(minimum: int) -> type[int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        return value
+
+    return parse  # type: ignore[return-value]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="routing-guard",
+        description="Prove that an LLM gateway serves each coding-agent task with the model "
+        "your routing file names.",
+        epilog="Exit codes: 0 all checks passed, 1 routing failure, 2 configuration or usage error, "
+        "3 operational blocker (no verdict possible). The API key is read from $" + KEY_ENV + ".",
+    )
+    parser.add_argument("--version", action="version", version=f"routing-guard {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    routing_file = argparse.ArgumentParser(add_help=False)
+    routing_file.add_argument(
+        "--routing-file", metavar="PATH", help="routing file (default: auto-detected, see README)"
+    )
+
+    check = commands.add_parser(
+        "check", parents=[routing_file], help="probe the gateway for every route and the error path"
+    )
+    check.add_argument("--gateway-url", metavar="URL", help="override gateway.base_url")
+    check.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only these routes (repeat or comma-separate)",
+    )
+    error_path = check.add_mutually_exclusive_group()
+    error_path.add_argument("--invalid-model", metavar="ID", help="model ID for the error-path probe")
+    error_path.add_argument("--skip-error-path", action="store_true", help="do not probe the error path")
+    check.add_argument("--strict", action="store_true", help="only an exact echo of the routed ID passes")
+    models = check.add_mutually_exclusive_group()
+    models.add_argument("--models", action="store_true", help="also run the token-free GET /models preflight")
+    models.add_argument("--models-only", action="store_true", help="run only the GET /models preflight")
+    check.add_argument(
+        "--timeout", type=_positive_float, default=30.0, metavar="SECONDS", help="per request (30)"
+    )
+    check.add_argument(
+        "--retries", type=_int_at_least(0), default=2, metavar="N", help="transient retries (2)"
+    )
+    check.add_argument(
+        "--concurrency", type=_int_at_least(1), default=8, metavar="N", help="parallel requests (8)"
+    )
+    check.add_argument("--report", metavar="PATH", help="write the JSON report here")
+    check.add_argument("--log", metavar="PATH", help="write JSON Lines logging fields here")
+    check.add_argument(
+        "--summary",
+        metavar="PATH",
+        help="append the Markdown summary here (default: $GITHUB_STEP_SUMMARY if set)",
+    )
+    check.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (text)")
+
+    commands.add_parser(
+        "validate", parents=[routing_file], help="validate the routing file (no network, no key)"
+    )
+    commands.add_parser("demo", help="run the check against a local demo gateway (no key, no network)")
+    return parser
+
+
+def _print(text: str, *, err: bool = False, redactor: Redactor | None = None) -> None:
+    from routing_guard.redact import neutralise_line
+
+    if redactor is not None:
+        text = redactor.scrub(text)
+    stream = sys.stderr if err else sys.stdout
+    for line in text.splitlines() or [""]:
+        stream.write(neutralise_line(line) + "\n")
+    stream.flush()
+
+
+def load_config(routing_file: str | None) -> RoutingConfig:
+    from routing_guard.routing import RoutingError, find_routing_file, load_routing
+
+    try:
+        if routing_file:
+            path = Path(routing_file)
+            if not path.is_file():
+                raise UsageError(f"{routing_file}: no such routing file")
+            return load_routing(path, routing_file)
+        found = find_routing_file(Path.cwd())
+        return load_routing(found, os.path.relpath(found))
+    except RoutingError as err:
+        raise UsageError(str(err)) from None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    config = load_config(args.routing_file)
+    names = ", ".join(r.name for r in config.routes)
+    _print(f"{config.source}: valid, {len(config.routes)} route(s): {names}")
+    return EXIT_OK
+
+
+def _route_names(values: Sequence[str]) -> tuple[str, ...]:
+    names: list[str] = []
+    for value in values:
+        names += [n.strip() for n in value.replace("\n", ",").split(",") if n.strip()]
+    return tuple(dict.fromkeys(names))
+
+
+def _apply_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
+    if not url:
+        return config
+    from routing_guard.routing import base_url_problem
+
+    url = url.strip().rstrip("/")
+    problem = base_url_problem(url, config.gateway.allow_insecure_http)
+    if problem:
+        raise UsageError(f"--gateway-url: {problem}")
+    gateway = config.gateway.model_copy(update={"base_url": url})
+    return config.model_copy(update={"gateway": gateway})
+
+
+def _needs_key(config: RoutingConfig) -> bool:
+    from routing_guard.protocols import PROTOCOLS
+
+    auth = config.gateway.auth
+    return any((auth or PROTOCOLS[api].default_auth) != "none" for api in config.apis_in_use())
+
+
+def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
+    from routing_guard import report
+    from routing_guard.check import CheckOptions, run_check
+
+    config = _apply_gateway_url(load_config(args.routing_file), args.gateway_url)
+    if not key and _needs_key(config):
+        raise UsageError(
+            f"no API key: set ${KEY_ENV} (in GitHub Actions pass a secret to the api-key input). "
+            "A gateway without authentication needs `gateway.auth: none` in the routing file."
+        )
+    options = CheckOptions(
+        routes=_route_names(args.route),
+        invalid_model=args.invalid_model,
+        skip_error_path=args.skip_error_path,
+        strict=args.strict,
+        models="only" if args.models_only else "with" if args.models else "off",
+        timeout=args.timeout,
+        retries=args.retries,
+        concurrency=args.concurrency,
+    )
+    try:
+        run = run_check(config, key, options, redactor)
+    except KeyError as err:
+        known = ", ".join(r.name for r in config.routes)
+        raise UsageError(
+            f"--route: unknown route {err.args[0]!r} (routes in {config.source}: {known})"
+        ) from None
+
+    if args.format == "json":
+        _print(report.format_json(run), redactor=redactor)
+    else:
+        _print(report.render_table(run), redactor=redactor)
+    if args.report:
+        report.write_report(run, Path(args.report), redactor=redactor)
+    if args.log:
+        report.write_log(run, Path(args.log), redactor=redactor)
+    summary = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(report.render_summary(run, redactor=redactor))
+    return run.exit_code
+
+
+def fail(message: str, code: int, redactor: Redactor | None) -> NoReturn:
+    _print(f"routing-guard: error: {message}", err=True, redactor=redactor)
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    key = os.environ.get(KEY_ENV, "").strip()
+    redactor: Redactor | None = None
+    try:
+        from routing_guard.redact import Redactor
+
+        redactor = Redactor([key])
+        if args.command == "validate":
+            return cmd_validate(args)
+        if args.command == "demo":
+            from routing_guard.demo import run_demo
+
+            return run_demo()
+        return cmd_check(args, key=key, redactor=redactor)
+    except UsageError as err:
+        fail(str(err), EXIT_CONFIG, redactor)
+    except OSError as err:
+        fail(f"{err.filename or ''}: {err.strerror or err}", EXIT_CONFIG, redactor)
+    except KeyboardInterrupt:
+        fail("interrupted", EXIT_OPERATIONAL, redactor)
+    except Exception as err:  # a crash must still end in one scrubbed line, never a traceback
+        if os.environ.get("ROUTING_GUARD_DEBUG"):
+            raise
+        fail(
+            f"internal error ({type(err).__name__}: {err}); set ROUTING_GUARD_DEBUG=1 for details",
+            3,
+            redactor,
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

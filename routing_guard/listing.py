@@ -1,0 +1,134 @@
+"""The token-free preflight: what `GET {base}/models` says about the routed models.
+
+Listings differ: OpenAI and Anthropic give bare IDs, OpenRouter adds `context_length` and
+`top_provider.context_length`, vLLM `max_model_len`, LiteLLM's model info `max_input_tokens`.
+Some carry deprecation or expiry dates; those become warnings before the date arrives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from routing_guard.probe import Exchange
+from routing_guard.results import Verdict
+from routing_guard.verdict import judge_http_failure
+
+CONTEXT_FIELDS = (
+    "context_length",
+    "context_window",
+    "max_input_tokens",
+    "max_context_length",
+    "max_model_len",
+)
+DATE_FIELDS = (
+    "deprecation_date",
+    "deprecated_at",
+    "expiration_date",
+    "expires_at",
+    "shutdown_date",
+    "sunset_date",
+    "retirement_date",
+)
+WARN_DAYS = 30
+
+
+@dataclass
+class ListedModel:
+    id: str
+    context_window: int | None = None
+    retires: dt.date | None = None
+
+
+@dataclass
+class Listing:
+    status: int | None = None
+    attempts: int = 0
+    models: dict[str, ListedModel] = field(default_factory=dict)
+    failure: str | None = None
+    failure_verdict: Verdict = "bad_response"
+    failure_hint: str = ""
+
+    def find(self, model: str) -> ListedModel | None:
+        """The listed entry for a routed ID, tolerating a provider prefix on either side."""
+        if model in self.models:
+            return self.models[model]
+        base = model.rpartition("/")[2]
+        for listed_id, entry in self.models.items():
+            if listed_id.rpartition("/")[2] == base:
+                return entry
+        return None
+
+    def failure_judgement(self, model: str) -> tuple[Verdict, str, str]:
+        return self.failure_verdict, f"model listing: {self.failure}", self.failure_hint
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _context_window(item: dict[str, Any]) -> int | None:
+    for source in (item, item.get("model_info"), item.get("top_provider")):
+        if isinstance(source, dict):
+            for name in CONTEXT_FIELDS:
+                if (window := _int(source.get(name))) is not None:
+                    return window
+    return None
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _retires(item: dict[str, Any]) -> dt.date | None:
+    for source in (item, item.get("model_info")):
+        if isinstance(source, dict):
+            for name in DATE_FIELDS:
+                if (day := _date(source.get(name))) is not None:
+                    return day
+    return None
+
+
+def read_listing(exchange: Exchange) -> Listing:
+    listing = Listing(status=exchange.status, attempts=exchange.attempts)
+    if exchange.failure is not None:
+        listing.failure, listing.failure_verdict = exchange.failure_detail, exchange.failure
+        return listing
+    if exchange.status != 200:
+        judged = judge_http_failure(exchange.status or 0, exchange.json(), exchange.text, model="the listing")
+        listing.failure = f"HTTP {exchange.status}"
+        listing.failure_verdict, listing.failure_hint = judged.verdict, judged.hint
+        return listing
+    doc = exchange.json()
+    items = doc.get("data") if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        listing.failure = "the answer is not a model list"
+        return listing
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        entry = ListedModel(item["id"], _context_window(item), _retires(item))
+        listing.models.setdefault(entry.id, entry)
+    return listing
+
+
+def retirement_warning(entry: ListedModel, today: dt.date | None = None) -> str | None:
+    """A warning when the listing says the model retires within WARN_DAYS (or already has)."""
+    if entry.retires is None:
+        return None
+    today = today or dt.datetime.now(dt.UTC).date()
+    if (entry.retires - today).days > WARN_DAYS:
+        return None
+    when = "retired on" if entry.retires <= today else "retires on"
+    return f"{entry.id[:200]} {when} {entry.retires.isoformat()} per the gateway's model listing"

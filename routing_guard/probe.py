@@ -1,0 +1,237 @@
+"""Sending probes: one async httpx client, bounded concurrency, deadlines, capped reads, careful retries.
+
+Retries only what is transient (connect errors, timeouts, 408, 429, 5xx), honouring Retry-After
+within the probe's time budget. Never follows redirects, never changes the request between
+attempts, reads at most `max_body` decoded bytes (gzip/deflate are decoded here, with the cap
+applied to the output, so a compression bomb cannot inflate in memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import email.utils
+import json
+import random
+import ssl
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from routing_guard.protocols import SSEEvent, SSEParser
+
+MAX_BODY = 2 * 1024 * 1024
+MAX_RETRY_AFTER = 30.0
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass
+class Exchange:
+    """One probe's final answer, after retries. Body text is untrusted and unscrubbed."""
+
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    events: list[SSEEvent] = field(default_factory=list)
+    failure: Literal["timeout", "unreachable"] | None = None
+    failure_detail: str = ""
+    attempts: int = 0
+    retried: list[str] = field(default_factory=list)  # why each retry happened, e.g. "503", "timeout"
+    truncated: bool = False
+    elapsed: float = 0.0
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+
+class _Decoder:
+    """Content-Encoding decoding with a cap on the decoded size."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.over = False
+        encoding = encoding.strip().lower()
+        wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15}.get(encoding)
+        self._zlib = zlib.decompressobj(wbits) if wbits else None
+        self.unsupported = encoding not in ("", "identity") and wbits is None
+
+    def feed(self, raw: bytes) -> bytes:
+        room = self.limit - self.size
+        if self._zlib is None:
+            out = raw[:room]
+        else:
+            out = self._zlib.decompress(raw, room)
+            if self._zlib.unconsumed_tail:
+                self.over = True
+        if len(raw) > room and self._zlib is None:
+            self.over = True
+        self.size += len(out)
+        return out
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def describe_transport_error(exc: Exception) -> tuple[Literal["timeout", "unreachable"], str]:
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return "timeout", "no answer in time"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "unreachable", f"TLS certificate not trusted ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return "unreachable", "TLS handshake failed"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc) or type(exc).__name__
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        return "unreachable", "DNS lookup failed"
+    if "refused" in text.lower():
+        return "unreachable", "connection refused"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "unreachable", "the server closed the connection or broke the HTTP protocol"
+    return "unreachable", type(exc).__name__
+
+
+class Prober:
+    """Shared client and limits for one run. Use as `async with Prober(...) as prober`."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        retries: int,
+        concurrency: int,
+        max_body: int = MAX_BODY,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.timeout = timeout
+        self.retries = retries
+        self.max_body = max_body
+        # Each probe, retries included, must end within this budget, whatever the server does.
+        self.budget = timeout * (retries + 1) + min(MAX_RETRY_AFTER, timeout) * retries
+        self._limit = asyncio.Semaphore(concurrency)
+        self._sleep = sleep
+        self._client = httpx.AsyncClient(
+            http2=True,
+            follow_redirects=False,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            headers={"accept-encoding": "gzip, deflate", "user-agent": "routing-guard"},
+        )
+
+    async def __aenter__(self) -> Prober:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+
+    async def get(self, url: str, headers: dict[str, str]) -> Exchange:
+        return await self._send("GET", url, headers, None, None)
+
+    async def post(
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: dict[str, Any],
+        terminal: Callable[[SSEEvent], bool] | None,
+    ) -> Exchange:
+        """POST a probe; with `terminal`, read the answer as SSE and stop at the first terminal event."""
+        return await self._send("POST", url, headers, body, terminal)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: dict[str, Any] | None,
+        terminal: Callable[[SSEEvent], bool] | None,
+    ) -> Exchange:
+        async with self._limit:
+            start = time.monotonic()
+            deadline = start + self.budget
+            result = Exchange()
+            while True:
+                result.attempts += 1
+                remaining = deadline - time.monotonic()
+                try:
+                    attempt = await asyncio.wait_for(
+                        self._attempt(method, url, headers, body, terminal), min(self.timeout, remaining)
+                    )
+                    retry_after = attempt.pop("retry_after")
+                    for key, value in attempt.items():
+                        setattr(result, key, value)
+                    result.failure, result.failure_detail = None, ""
+                    reason = str(result.status)
+                    transient = result.status in TRANSIENT_STATUS
+                except (httpx.HTTPError, OSError, TimeoutError) as exc:
+                    result.failure, result.failure_detail = describe_transport_error(exc)
+                    retry_after, reason = None, result.failure_detail
+                    # A certificate or DNS problem will not heal in a second.
+                    transient = "TLS" not in result.failure_detail and "DNS" not in result.failure_detail
+                if not transient or result.attempts > self.retries:
+                    break
+                pause = retry_after if retry_after is not None else 0.5 * 2 ** (result.attempts - 1)
+                pause = min(pause, MAX_RETRY_AFTER) + random.uniform(0, 0.1)  # noqa: S311
+                if time.monotonic() + pause + 0.05 >= deadline:
+                    break
+                result.retried.append(reason)
+                await self._sleep(pause)
+            result.elapsed = time.monotonic() - start
+            return result
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: dict[str, Any] | None,
+        terminal: Callable[[SSEEvent], bool] | None,
+    ) -> dict[str, Any]:
+        request = self._client.build_request(method, url, headers=headers, json=body)
+        response = await self._client.send(request, stream=True)
+        try:
+            decoder = _Decoder(response.headers.get("content-encoding", ""), self.max_body)
+            chunks: list[bytes] = []
+            events: list[SSEEvent] = []
+            parser = SSEParser() if terminal is not None and response.status_code == 200 else None
+            utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+            if not decoder.unsupported:
+                async for raw in response.aiter_raw():
+                    data = decoder.feed(raw)
+                    chunks.append(data)
+                    if parser is not None and terminal is not None:
+                        events.extend(parser.feed(utf8.decode(data)))
+                        if any(terminal(e) for e in events):
+                            break
+                    if decoder.over:
+                        break
+            if parser is not None:
+                events.extend(parser.close())
+            return {
+                "status": response.status_code,
+                "headers": {k.lower(): v for k, v in response.headers.items()},
+                "text": b"".join(chunks).decode("utf-8", "replace"),
+                "events": events,
+                "truncated": decoder.over or decoder.unsupported,
+                "retry_after": _retry_after(response.headers),
+            }
+        finally:
+            await response.aclose()
