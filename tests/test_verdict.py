@@ -1,0 +1,209 @@
+"""Model matching rules, header signals and the verdicts built on them."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing_guard.protocols import Reply
+from routing_guard.verdict import (
+    Served,
+    is_auth_failure,
+    judge_error_path,
+    judge_http_failure,
+    judge_reply,
+    match_model,
+    matches_served,
+    read_served,
+)
+
+
+@pytest.mark.parametrize(
+    ("requested", "returned", "rule"),
+    [
+        ("gpt-4o", "gpt-4o", "exact match"),
+        ("gpt-4o", "gpt-4o-2024-08-06", "dated snapshot of gpt-4o"),
+        ("gpt-4", "gpt-4-0613", "dated snapshot of gpt-4"),
+        ("gpt-4.1", "gpt-4.1-2025-04-14", "dated snapshot of gpt-4.1"),
+        ("claude-3-5-sonnet", "claude-3-5-sonnet-20241022", "dated snapshot of claude-3-5-sonnet"),
+        ("claude-3-5-sonnet-v2", "claude-3-5-sonnet-v2@20241022", "dated snapshot of claude-3-5-sonnet-v2"),
+        (
+            "claude-3-5-sonnet-latest",
+            "claude-3-5-sonnet-20241022",
+            "snapshot behind claude-3-5-sonnet-latest",
+        ),
+        ("openai/gpt-4o", "gpt-4o", "provider-prefixed form of openai/gpt-4o"),
+        ("gpt-4o", "openai/gpt-4o", "provider-prefixed form of gpt-4o"),
+        ("openai/gpt-4o", "gpt-4o-2024-08-06", "dated snapshot of openai/gpt-4o (provider-prefixed)"),
+        ("gemini-2.0-flash", "gemini-2.0-flash-001", "dated snapshot of gemini-2.0-flash"),
+    ],
+)
+def test_accepted_forms_name_their_rule(requested: str, returned: str, rule: str) -> None:
+    assert match_model(requested, returned, strict=False) == rule
+
+
+@pytest.mark.parametrize(
+    ("requested", "returned"),
+    [
+        ("gpt-4o", "gpt-4o-mini"),
+        ("gpt-4o", "gpt-4o-mini-2024-07-18"),
+        ("gpt-4o-mini", "gpt-4o-2024-08-06"),
+        ("gpt-4", "gpt-4-turbo"),
+        ("gpt-4o", "gpt-4o-2024"),  # not a date
+        ("openai/gpt-4o", "azure/gpt-4o"),  # two different upstreams
+        ("claude-sonnet-4-5", "claude-opus-4-1-20250805"),
+        ("coder-heavy", "anthropic/claude-opus-4-20250514"),
+        ("gpt-4o", ""),
+    ],
+)
+def test_other_models_do_not_match(requested: str, returned: str) -> None:
+    assert match_model(requested, returned, strict=False) is None
+
+
+def test_strict_accepts_only_the_exact_echo() -> None:
+    assert match_model("gpt-4o", "gpt-4o", strict=True) == "exact match"
+    assert match_model("gpt-4o", "gpt-4o-2024-08-06", strict=True) is None
+    assert match_model("gpt-4o", "gpt-4o-2024-08-06", strict=True, accept=("gpt-4o-*",)) is None
+
+
+def test_accept_takes_exact_ids_and_globs() -> None:
+    assert match_model("coder", "qwen3-coder", strict=False, accept=("qwen3-coder",)) == "listed in accept"
+    assert (
+        match_model("coder", "qwen3-coder-480b", strict=False, accept=("qwen3-*",))
+        == "accept pattern qwen3-*"
+    )
+    assert match_model("coder", "llama-3", strict=False, accept=("qwen3-*",)) is None
+
+
+def test_served_pins_match_full_ids_or_the_part_after_the_prefix() -> None:
+    assert matches_served("anthropic/claude-opus-4-20250514", ("anthropic/claude-opus-4-*",))
+    assert matches_served("anthropic/claude-opus-4-20250514", ("claude-opus-4-*",))
+    assert not matches_served("openai/gpt-4o-mini", ("anthropic/claude-opus-4-*",))
+
+
+@pytest.mark.parametrize(
+    ("headers", "fallback"),
+    [
+        ({"x-litellm-attempted-fallbacks": "1"}, "x-litellm-attempted-fallbacks: 1"),
+        ({"x-litellm-attempted-fallbacks": "0"}, None),
+        (
+            {"x-portkey-last-used-option-index": "config.targets[1]"},
+            "x-portkey-last-used-option-index: config.targets[1]",
+        ),
+        ({"x-portkey-last-used-option-index": "config.targets[0]"}, None),
+        ({"cf-aig-step": "2"}, "cf-aig-step: 2"),
+        ({"cf-aig-step": "0"}, None),
+        ({"cf-aig-step": "garbage"}, None),
+        ({}, None),
+    ],
+)
+def test_fallback_headers(headers: dict[str, str], fallback: str | None) -> None:
+    assert read_served(headers).fallback == fallback
+
+
+def test_served_model_header_and_provider_field() -> None:
+    served = read_served({"x-ms-served-model": "gpt-4o-2024-11-20"}, Reply(provider="OpenAI"))
+    assert (served.model, served.header, served.provider) == (
+        "gpt-4o-2024-11-20",
+        "x-ms-served-model",
+        "OpenAI",
+    )
+
+
+def _judge(reply: Reply, served: Served | None = None, **kw: object) -> str:
+    args: dict[str, object] = {
+        "requested": "gpt-4o",
+        "reply": reply,
+        "served": served or Served(),
+        "strict": False,
+        "accept": (),
+        "served_pins": (),
+        "budget": 16,
+    }
+    args.update(kw)
+    return judge_reply(**args).verdict  # type: ignore[arg-type]
+
+
+def test_reply_verdicts() -> None:
+    good = Reply(model="gpt-4o-2024-08-06", choices=1, has_text=True)
+    assert _judge(good) == "pass"
+    assert _judge(Reply(model="gpt-4o-mini", choices=1, has_text=True)) == "model_mismatch"
+    assert _judge(good, Served(fallback="x-litellm-attempted-fallbacks: 1")) == "fallback_detected"
+    assert _judge(Reply(model="gpt-4o", choices=0)) == "empty_response"
+    assert _judge(Reply(model="gpt-4o", choices=1, has_text=False, tool_calls=True)) == "empty_response"
+    assert _judge(Reply(model=None, choices=1, has_text=True)) == "bad_response"
+    assert _judge(Reply(body_error="upstream died", choices=0)) == "bad_response"
+    assert _judge(Reply(unreadable="not JSON")) == "bad_response"
+    assert _judge(Reply(model="gpt-4o", choices=1, has_text=True, stream_ended=False)) == "bad_response"
+
+
+def test_budget_exhaustion_says_how_to_fix_it() -> None:
+    judged = judge_reply(
+        requested="o3",
+        reply=Reply(model="o3-2025-04-16", choices=1, has_text=False, finish_reason="length"),
+        served=Served(),
+        strict=False,
+        accept=(),
+        served_pins=(),
+        budget=16,
+    )
+    assert judged.verdict == "empty_response"
+    assert "16 tokens" in judged.notes and "max_completion_tokens" in judged.hint
+
+
+def test_served_pin_fails_a_re_pointed_alias_only_where_pinned() -> None:
+    reply = Reply(model="coder-heavy", choices=1, has_text=True)
+    served = Served(model="openai/gpt-4o-mini", header="x-litellm-model-name")
+    assert _judge(reply, served, requested="coder-heavy") == "pass"
+    assert (
+        _judge(reply, served, requested="coder-heavy", served_pins=("anthropic/claude-opus-4-*",))
+        == "model_mismatch"
+    )
+    good = Served(model="anthropic/claude-opus-4-20250514", header="x-litellm-model-name")
+    assert _judge(reply, good, requested="coder-heavy", served_pins=("anthropic/claude-opus-4-*",)) == "pass"
+
+
+@pytest.mark.parametrize(
+    ("status", "doc", "verdict"),
+    [
+        (404, {"error": {"message": "The model `x` does not exist", "code": "model_not_found"}}, "pass"),
+        (400, {"error": {"message": "Invalid model name passed in model=x", "code": "400"}}, "pass"),
+        (400, {"error": {"message": "No connected db.", "type": "no_db_connection"}}, "auth_error"),
+        (401, {"error": {"message": "Incorrect API key provided"}}, "auth_error"),
+        (403, None, "auth_error"),
+        (429, None, "rate_limited"),
+        (500, None, "http_error"),
+        (503, None, "http_error"),
+        (307, None, "http_error"),
+    ],
+)
+def test_error_path_statuses(status: int, doc: object, verdict: str) -> None:
+    assert judge_error_path(status, doc, "", None, Served()).verdict == verdict
+
+
+def test_error_path_200_is_a_silent_fallback_naming_what_answered() -> None:
+    judged = judge_error_path(
+        200,
+        {},
+        "",
+        Reply(model="routing-guard-invalid-model-id", choices=1, has_text=True),
+        Served(model="openai/gpt-4o-mini", header="x-litellm-model-name"),
+    )
+    assert judged.verdict == "silent_fallback"
+    assert "openai/gpt-4o-mini" in judged.notes and "x-litellm-model-name" in judged.notes
+
+
+def test_auth_is_classified_by_body_as_well_as_status() -> None:
+    assert is_auth_failure(400, {"error": {"message": "No connected db.", "type": "no_db_connection"}}, "")
+    assert is_auth_failure(400, {"error": {"message": "API key not valid. Please pass a valid API key."}}, "")
+    assert not is_auth_failure(
+        404, {"error": {"message": "The model `x` does not exist or you do not have access"}}, ""
+    )
+    assert not is_auth_failure(200, None, "")
+
+
+def test_http_failures_name_the_problem() -> None:
+    assert judge_http_failure(404, None, "", model="gpt-9").verdict == "http_error"
+    assert "gpt-9" in judge_http_failure(404, None, "", model="gpt-9").hint
+    redirect = judge_http_failure(301, None, "", model="m", location="evil.example")
+    assert redirect.verdict == "http_error" and "evil.example" in redirect.notes
+    assert judge_http_failure(408, None, "", model="m").verdict == "timeout"
