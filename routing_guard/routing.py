@@ -51,6 +51,7 @@ ROUTING_FILE_CANDIDATES: tuple[str, ...] = (
 
 MARKDOWN_INFO_STRINGS = ("yaml model-routing", "model-routing")
 ROUTE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_ROUTE_NAME_RULE = "use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
 # Headers that would carry the key: it must come from the environment, never from the routing file.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
 
@@ -185,7 +186,7 @@ def _load(text: str, display: str, kind: str) -> RoutingConfig:
     text = text.removeprefix("\ufeff")
     parsed = _Parsed(display)
     if not text.strip():
-        parsed.fail(None, "is empty; see the routing file format in the README")
+        parsed.fail(None, "is empty; a routing file needs version: 1, a gateway and at least one route")
     try:
         if kind == "markdown":
             _read_markdown(text, parsed)
@@ -558,13 +559,7 @@ def _describe(error: ValidationError, parsed: _Parsed) -> list[tuple[int | None,
     if "propertyNames" in error.absolute_schema_path:
         line = parsed.line((*path, instance))
         if path == ("routes",):
-            return [
-                (
-                    line,
-                    f"route name {instance!r} is not allowed: use lower-case letters, digits, '.', '_' "
-                    "and '-', starting with a letter or digit",
-                )
-            ]
+            return [(line, f"route name {instance!r} is not allowed: {_ROUTE_NAME_RULE}")]
         return [(line, f"{where}: {instance!r} is not a valid HTTP header name")]
     if kind == "required":
         missing = ", ".join(repr(name) for name in value if name not in instance)
@@ -624,7 +619,10 @@ def _check_meaning(parsed: _Parsed) -> None:
             parsed.fail(line, f"gateway.headers.{name}: a header value cannot contain a line break")
     for name in data["routes"]:
         if not ROUTE_NAME.fullmatch(name):
-            parsed.fail(parsed.line(("routes", name)), f"route name {name!r} is not allowed")
+            # The schema's pattern lets a trailing newline through (Python's `$`); fullmatch does not.
+            parsed.fail(
+                parsed.line(("routes", name)), f"route name {name!r} is not allowed: {_ROUTE_NAME_RULE}"
+            )
     owners: list[JsonPath] = [("defaults",), *(("routes", name) for name in data["routes"])]
     for owner in owners:
         fields = data.get(owner[0], {}) if len(owner) == 1 else data["routes"][owner[1]]
