@@ -7,7 +7,6 @@ scrubbed of the key here, at the single point where it enters.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -95,8 +94,8 @@ class Checker:
         for result in run.routes:
             result.error_path_status = statuses.get(result.api)
             result.gateway_host = run.gateway_host
-        self.scrub(run)
-        return run
+        scrubbed: RunResult = self.redactor.scrub_obj(run)
+        return scrubbed
 
     # -- probes --------------------------------------------------------------------------------
 
@@ -285,17 +284,6 @@ class Checker:
         result.verdict, result.notes = "pass", f"listed as {entry.id}"
         self.check_entry(route, result, entry)
         return result
-
-    def scrub(self, run: RunResult) -> None:
-        records: list[RouteResult | ErrorPathResult] = [*run.routes, *run.error_paths]
-        for record in records:
-            for f in dataclasses.fields(record):
-                value = getattr(record, f.name)
-                if isinstance(value, str):
-                    setattr(record, f.name, self.redactor.scrub(value))
-                elif isinstance(value, list):
-                    setattr(record, f.name, [self.redactor.scrub(v) for v in value])
-        run.warnings = [self.redactor.scrub(w) for w in run.warnings]
 
 
 def select_routes(config: RoutingConfig, names: tuple[str, ...]) -> tuple[Route, ...]:
