@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from routing_guard.config import Api, Route, RoutingConfig
 from routing_guard.listing import ListedModel, Listing, read_listing, retirement_warning
@@ -38,6 +38,12 @@ class CheckOptions:
 def gateway_host(base_url: str) -> str:
     """Host, with the port where the URL names one; never userinfo."""
     return urlsplit(base_url).netloc.rpartition("@")[2]
+
+
+def endpoint(base_url: str, path: str) -> str:
+    """The base URL with the protocol's path appended, keeping a query such as Azure's ?api-version=."""
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
 
 
 def utc_now() -> str:
@@ -105,7 +111,7 @@ class Checker:
         extra = route.request if route else {}
         stream = route.stream if route else False
         body = protocol.body(model, extra, stream)
-        url = self.base + protocol.path
+        url = endpoint(self.base, protocol.path)
         terminal = protocol.is_terminal if stream else None
         exchange = await prober.post(url, self.headers(protocol), body, terminal)
         notes: list[str] = []
@@ -224,7 +230,7 @@ class Checker:
     async def listing(self, prober: Prober) -> Listing:
         protocol = PROTOCOLS[self.config.gateway.api]
         headers = {k: v for k, v in self.headers(protocol).items()}
-        exchange = await prober.get(self.base + "/models", headers)
+        exchange = await prober.get(endpoint(self.base, "/models"), headers)
         return read_listing(exchange)
 
     def apply_listing(

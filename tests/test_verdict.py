@@ -207,3 +207,15 @@ def test_http_failures_name_the_problem() -> None:
     redirect = judge_http_failure(301, None, "", model="m", location="evil.example")
     assert redirect.verdict == "http_error" and "evil.example" in redirect.notes
     assert judge_http_failure(408, None, "", model="m").verdict == "timeout"
+
+
+def test_endpoint_keeps_a_query_string() -> None:
+    from routing_guard.check import endpoint, gateway_host
+
+    assert endpoint("https://gw.example.com/v1", "/chat/completions") == "https://gw.example.com/v1/chat/completions"
+    assert (
+        endpoint("https://r.openai.azure.com/openai/v1?api-version=preview", "/responses")
+        == "https://r.openai.azure.com/openai/v1/responses?api-version=preview"
+    )
+    assert gateway_host("http://127.0.0.1:4000/v1") == "127.0.0.1:4000"
+    assert gateway_host("https://gw.example.com/v1") == "gw.example.com"
