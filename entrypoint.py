@@ -274,7 +274,7 @@ class Run:
             verdict = str(path.get("verdict"))
             if verdict in ("pass", "skipped"):
                 continue
-            returned = path.get("model_returned") or path.get("served_model") or "no model"
+            returned = path.get("served_model") or path.get("model_returned") or "no model"
             message = (
                 f"bogus model ID {path.get('model_requested')} ({path.get('api')}) -> HTTP "
                 f"{path.get('http_status') or 'none'}, answered by {returned}: {path.get('notes') or verdict}"
