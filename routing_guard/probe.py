@@ -68,9 +68,10 @@ class _Decoder:
         if self._zlib is None:
             out = raw[:room]
         else:
-            out = self._zlib.decompress(raw, room)
-            if self._zlib.unconsumed_tail:
+            out = self._zlib.decompress(raw, max(room, 1))  # max_length 0 means "no limit" to zlib
+            if self._zlib.unconsumed_tail or len(out) > room:
                 self.over = True
+                out = out[:room]
         if len(raw) > room and self._zlib is None:
             self.over = True
         self.size += len(out)
