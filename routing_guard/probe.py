@@ -13,6 +13,7 @@ import codecs
 import email.utils
 import json
 import random
+import socket
 import ssl
 import time
 import zlib
@@ -100,6 +101,8 @@ def describe_transport_error(exc: Exception) -> tuple[Literal["timeout", "unreac
             return "unreachable", f"TLS certificate not trusted ({cause.verify_message})"
         if isinstance(cause, ssl.SSLError):
             return "unreachable", "TLS handshake failed"
+        if isinstance(cause, socket.gaierror):  # any resolver error, e.g. EAI_AGAIN when offline
+            return "unreachable", "DNS lookup failed"
         cause = cause.__cause__ or cause.__context__
     text = str(exc) or type(exc).__name__
     if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
