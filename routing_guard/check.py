@@ -46,6 +46,12 @@ def endpoint(base_url: str, path: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
 
 
+def unreadable_encoding(headers: dict[str, str]) -> str:
+    """The answer's Content-Encoding when the probe cannot decode it (e.g. br), else ''."""
+    encoding = headers.get("content-encoding", "").strip().lower()
+    return "" if encoding in ("", "identity", "gzip", "x-gzip", "deflate") else encoding
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -155,8 +161,18 @@ class Checker:
         reply: Reply | None = None
         if exchange.failure is not None:
             judged = self.transport_judgement(exchange)
-        elif exchange.truncated:
-            judged = Judgement("bad_response", "the answer was larger than the read limit (not read further)")
+        elif exchange.truncated and exchange.status == 200:
+            judged = Judgement(
+                "bad_response",
+                "the answer was larger than the read limit (not read further)",
+                "A one-word probe got more than 2 MiB back: check what the gateway (or a proxy) sends.",
+            )
+            if encoding := unreadable_encoding(exchange.headers):
+                judged = Judgement(
+                    "bad_response",
+                    f"the answer is compressed as {encoding[:40]!r}, which routing-guard does not decode",
+                    "The gateway (or a proxy in front of it) ignored Accept-Encoding: gzip, deflate.",
+                )
         elif exchange.status != 200:
             location = gateway_host(exchange.headers.get("location", ""))
             judged = judge_http_failure(
