@@ -115,7 +115,14 @@ class Run:
     def git(self, *args: str) -> subprocess.CompletedProcess[str]:
         git = shutil.which("git") or "/usr/bin/git"  # a workflow's `env: PATH` may hide it
         command = [git, "-C", str(self.workspace), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=False)
+        try:
+            return subprocess.run(
+                command, capture_output=True, encoding="utf-8", errors="replace", check=False
+            )
+        except OSError as error:
+            raise ActionError(
+                "routing-guard: git not available", f"changed-only needs git: {error}"
+            ) from None
 
     def base_routing(self, base: str) -> tuple[str, RoutingConfig | None]:
         """The base branch's ref and its routing file (None: the base has no valid one)."""
