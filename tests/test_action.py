@@ -465,6 +465,7 @@ def test_healthy_gateway_passes(
     url = fake_gateway(httpserver, {"gpt-4o": "gpt-4o-2024-08-06", "gpt-4o-mini": "gpt-4o-mini"})
     write_routing(action.workspace, url, {"code-generation": "gpt-4o", "commit-message": "gpt-4o-mini"})
     assert action.run(capsys, api_key=KEY, timeout="5", retries="0") == 0
+    assert action.stdout.startswith(f"::add-mask::{KEY}\n::add-mask::Bearer {KEY}\n")
     assert action.outputs() == {
         "passed": "true",
         "exit-code": "0",
@@ -708,7 +709,7 @@ def test_changed_only_with_nothing_changed_validates_only(
     pull_request(text, text.replace("version: 1\n", "version: 1\n# a comment moves the lines\n"))
     assert action.run(capsys, api_key=KEY, changed_only="true") == 0
     assert httpserver.log == []
-    assert any("nothing to probe" not in n and "No route" in n for n in action.annotations("notice"))
+    assert any("No route in .github/model-routing.yml changed" in n for n in action.annotations("notice"))
     assert "### Routing change" in action.summary_text()
     assert action.outputs()["report"] == ""
 
