@@ -103,6 +103,8 @@ def describe_transport_error(exc: Exception) -> tuple[Literal["timeout", "unreac
             return "unreachable", "TLS handshake failed"
         if isinstance(cause, socket.gaierror):  # any resolver error, e.g. EAI_AGAIN when offline
             return "unreachable", "DNS lookup failed"
+        if isinstance(cause, ConnectionRefusedError):  # anyio wraps it: "All connection attempts failed"
+            return "unreachable", "connection refused"
         cause = cause.__cause__ or cause.__context__
     text = str(exc) or type(exc).__name__
     if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
