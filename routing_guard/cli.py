@@ -179,6 +179,9 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
             f"no API key: set ${KEY_ENV} (in GitHub Actions pass a secret to the api-key input). "
             "A gateway without authentication needs `gateway.auth: none` in the routing file."
         )
+    for output in (args.report, args.log):
+        if output:  # fail on an unwritable place before any request goes out
+            Path(output).parent.mkdir(parents=True, exist_ok=True)
     options = CheckOptions(
         routes=_route_names(args.route),
         invalid_model=args.invalid_model,
