@@ -59,6 +59,7 @@ class _Decoder:
         self.limit = limit
         self.size = 0
         self.over = False
+        self.corrupt = False
         encoding = encoding.strip().lower()
         wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15}.get(encoding)
         self._zlib = zlib.decompressobj(wbits) if wbits else None
@@ -69,7 +70,11 @@ class _Decoder:
         if self._zlib is None:
             out = raw[:room]
         else:
-            out = self._zlib.decompress(raw, max(room, 1))  # max_length 0 means "no limit" to zlib
+            try:
+                out = self._zlib.decompress(raw, max(room, 1))  # max_length 0 means "no limit" to zlib
+            except zlib.error:  # not really gzip/deflate: stop reading, the body is unreadable
+                self.corrupt = True
+                return b""
             if self._zlib.unconsumed_tail or len(out) > room:
                 self.over = True
                 out = out[:room]
@@ -227,7 +232,7 @@ class Prober:
                         events.extend(parser.feed(utf8.decode(data)))
                         if any(terminal(e) for e in events):
                             break
-                    if decoder.over:
+                    if decoder.over or decoder.corrupt:
                         break
             if parser is not None:
                 events.extend(parser.close())
