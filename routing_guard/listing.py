@@ -24,6 +24,7 @@ CONTEXT_FIELDS = (
 )
 DATE_FIELDS = (
     "deprecation_date",
+    "deprecation",  # Mistral's /v1/models: a datetime, or null
     "deprecated_at",
     "expiration_date",
     "expires_at",
