@@ -27,7 +27,7 @@ from routing_guard.protocols import SSEEvent, SSEParser
 
 MAX_BODY = 2 * 1024 * 1024
 MAX_RETRY_AFTER = 30.0
-TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+TRANSIENT_STATUS = frozenset({408, 429, *range(500, 600)})  # every 5xx, e.g. Anthropic 529 overloaded
 
 
 @dataclass
