@@ -200,6 +200,29 @@ def test_invocation_refuses_what_the_runner_sets_itself(tmp_path: Path) -> None:
             plan_invocation("img", inputs={}, env=env, github=github, mounts={}, guid="0", action_yml=None)
 
 
+# --- the image's dependencies (no podman) ---------------------------------------------------------
+
+
+def _requirement_names(lines: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~\[ ;]", line.strip(), maxsplit=1)[0].lower() for line in lines}
+
+
+def test_requirements_in_matches_the_project_dependencies() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    wanted = sorted(line.replace(" ", "") for line in project["dependencies"])
+    listed = [
+        line.strip().replace(" ", "")
+        for line in (REPO_ROOT / "requirements.in").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert sorted(listed) == wanted, "keep requirements.in in step with [project.dependencies]"
+    pinned = (REPO_ROOT / "requirements.txt").read_text()
+    for name in _requirement_names(listed):
+        assert re.search(rf"^{re.escape(name)}==\S+ \\\n\s+--hash=sha256:", pinned, re.M | re.I), name
+
+
 # --- the image ------------------------------------------------------------------------------------
 
 
