@@ -92,7 +92,7 @@ def read_served(headers: Mapping[str, str], reply: Reply | None = None) -> Serve
     for name in FALLBACK_HEADERS:
         value = headers.get(name, "")
         # Portkey sends a JSON path such as "config.targets[1]"; any index above 0 is a later target.
-        if any(int(n) > 0 for n in re.findall(r"\d+", value)):
+        if any(int(n) > 0 for n in re.findall(r"\d{1,18}", value)):  # chunked: no 4300-digit int limit
             served.fallback = f"{name}: {value.strip()[:40]}"
             break
     return served
