@@ -193,6 +193,7 @@ class Checker:
             )
             if route.stream and not exchange.events:
                 notes.append("asked to stream, the gateway answered with plain JSON")
+                result.warnings.append("asked to stream, the gateway answered with plain JSON (no SSE)")
         if reply is not None:
             result.model_returned = reply.model
             result.choices_count = reply.choices
