@@ -212,7 +212,10 @@ def test_http_failures_name_the_problem() -> None:
 def test_endpoint_keeps_a_query_string() -> None:
     from routing_guard.check import endpoint, gateway_host
 
-    assert endpoint("https://gw.example.com/v1", "/chat/completions") == "https://gw.example.com/v1/chat/completions"
+    assert (
+        endpoint("https://gw.example.com/v1", "/chat/completions")
+        == "https://gw.example.com/v1/chat/completions"
+    )
     assert (
         endpoint("https://r.openai.azure.com/openai/v1?api-version=preview", "/responses")
         == "https://r.openai.azure.com/openai/v1/responses?api-version=preview"
