@@ -14,6 +14,7 @@ check() {
 workflows=(.github/workflows/*.yml examples/workflows/*.yml)
 
 check ruff check .
+check ruff format --check .
 check mypy
 check zizmor --offline --strict-collection --no-progress .github/ action.yml examples/workflows/*.yml
 check check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
