@@ -205,6 +205,49 @@ def test_trickle_one_byte_a_second_hits_the_per_attempt_deadline(tmp_path: Path,
     assert "within 2s" in route["notes"]
 
 
+def test_timeouts_are_retried_within_the_budget(tmp_path: Path) -> None:
+    with RawServer(never_answer, lifetime=15) as server:
+        run = check(tmp_path, server.base_url, "--timeout", "1", "--retries", "1", "--skip-error-path")
+    route = assert_clean_exit(run, 3, "timeout", within=6)
+    assert "2 attempts" in route["notes"] and "retried after no answer in time" in route["notes"]
+    assert len(server.requests) == 2
+
+
+def test_a_stream_of_keep_alives_hits_the_deadline(tmp_path: Path) -> None:
+    """SSE comments (": keep-alive") forever and never an event: the stream too has a deadline."""
+    head = response_bytes(200, b"", {"Content-Type": "text/event-stream"}, content_length=False)
+    routes = {"review": {"model": "gpt-4o", "stream": True}}
+    with RawServer(trickle(head, interval=0.2, filler=b": keep-alive\n\n"), lifetime=15) as server:
+        run = check(tmp_path, server.base_url, "--skip-error-path", routes=routes)
+    assert_clean_exit(run, 3, "timeout", within=5)
+
+
+def test_a_stream_cut_off_before_its_end(tmp_path: Path) -> None:
+    head = response_bytes(200, b"", {"Content-Type": "text/event-stream"}, content_length=False)
+    event = b'data: {"model": "gpt-4o", "choices": [{"index": 0, "delta": {"content": "po"}}]}\n\n'
+    routes = {"review": {"model": "gpt-4o", "stream": True}}
+    with RawServer(stream(head, [event]), lifetime=15) as server:
+        run = check(tmp_path, server.base_url, "--skip-error-path", routes=routes)
+    route = assert_clean_exit(run, 1, "bad_response", within=5)
+    assert "closing event" in route["notes"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(response_bytes(200, b'{"model": "gpt-4o"', {"Content-Length": "500"}), id="short-body"),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n", id="bad-chunked"
+        ),
+    ],
+)
+def test_broken_http_framing(tmp_path: Path, answer: bytes) -> None:
+    with RawServer(send(answer), lifetime=15) as server:
+        run = check(tmp_path, server.base_url, "--skip-error-path")
+    route = assert_clean_exit(run, 3, "unreachable", within=5)
+    assert "broke the HTTP protocol" in route["notes"]
+
+
 def test_connection_closed_without_an_answer(tmp_path: Path) -> None:
     with RawServer(send(b""), lifetime=15) as server:
         run = check(tmp_path, server.base_url, "--skip-error-path")
