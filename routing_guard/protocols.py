@@ -85,6 +85,10 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -207,7 +211,7 @@ class OpenAIChat(Protocol):
             reply.body_error = reply.body_error or error_message(chunk)
             reply.model = reply.model or _str_or_none(chunk.get("model"))
             reply.provider = reply.provider or _str_or_none(chunk.get("provider"))
-            for choice in chunk.get("choices") or []:
+            for choice in _list(chunk.get("choices")):
                 if not isinstance(choice, dict):
                     continue
                 index = choice.get("index", 0)
@@ -257,7 +261,7 @@ class OpenAIResponses(Protocol):
                 continue
             if item.get("type") == "function_call":
                 reply.tool_calls = True
-            for part in item.get("content") or []:
+            for part in _list(item.get("content")):
                 if (
                     isinstance(part, dict)
                     and part.get("type") == "output_text"
