@@ -396,6 +396,7 @@ TOOL_CALLS = {
         pytest.param(response_bytes(200, b'{"model": "gpt-4o", "choices": [{"ind'), "bad_response", "not JSON", id="truncated-json"),
         pytest.param(response_bytes(200, b""), "bad_response", "not JSON", id="empty-body"),
         pytest.param(json_response(200, [1, 2, 3]), "bad_response", "not a JSON object", id="json-array"),
+        pytest.param(response_bytes(200, b"[" * 100_000 + b"]" * 100_000), "bad_response", "not JSON", id="nested-100k-deep"),
         pytest.param(
             json_response(200, {"error": {"message": "upstream provider overloaded", "code": 502}}),
             "bad_response", "error in the body", id="error-object",
@@ -416,6 +417,61 @@ def test_200_that_is_not_an_answer(tmp_path: Path, answer: bytes, verdict: str, 
     route = assert_clean_exit(run, 1, verdict, within=5)
     assert notes in route["notes"]
     assert route["hint"]
+
+
+SSE = {"Content-Type": "text/event-stream"}
+
+
+@pytest.mark.parametrize(
+    ("route", "answer", "verdict"),
+    [
+        pytest.param(
+            {"model": "gpt-4o", "stream": True},
+            response_bytes(200, b'data: {"model": "gpt-4o", "choices": true}\n\ndata: [DONE]\n\n', SSE),
+            "empty_response",
+            id="chat-stream-choices-true",
+        ),
+        pytest.param(
+            {"model": "gpt-4o", "api": "openai-responses"},
+            json_response(
+                200,
+                {"model": "gpt-4o", "status": "completed", "output": [{"type": "message", "content": True}]},
+            ),
+            "empty_response",
+            id="responses-content-true",
+        ),
+        pytest.param(
+            {"model": "gpt-4o", "api": "anthropic-messages"},
+            json_response(200, {"type": "message", "model": "gpt-4o", "content": {"text": "hi"}}),
+            "bad_response",
+            id="anthropic-content-object",
+        ),
+    ],
+)
+def test_odd_shapes_in_other_protocols(tmp_path: Path, route: dict, answer: bytes, verdict: str) -> None:
+    """Shapes that once crashed a reader (a TypeError ended the whole run as an internal error)."""
+    with RawServer(send(answer), lifetime=15) as server:
+        run = check(tmp_path, server.base_url, "--skip-error-path", routes={"r": route})
+    assert "internal error" not in run.err
+    assert_clean_exit(run, 1, verdict, within=5)
+
+
+def test_deeply_nested_json_everywhere(tmp_path: Path) -> None:
+    """JSON nested 100 000 deep (json.loads raises RecursionError) in a stream chunk and in the
+    error path's 404: unreadable text, never a crash."""
+    nested = b'{"error":' * 100_000 + b"1" + b"}" * 100_000
+
+    def answer(server: RawServer, request, conn) -> None:
+        if request.model == INVALID:
+            conn.sendall(response_bytes(404, nested))
+        else:
+            conn.sendall(response_bytes(200, b"data: " + nested + b"\n\ndata: [DONE]\n\n", SSE))
+
+    with RawServer(answer, lifetime=15) as server:
+        run = check(tmp_path, server.base_url, routes={"r": {"model": "gpt-4o", "stream": True}})
+    assert "internal error" not in run.err
+    assert_clean_exit(run, 1, "empty_response", within=5)
+    assert run.report["error_path"]["verdict"] == "pass"
 
 
 def test_invalid_utf8_in_the_answer_text_is_harmless(tmp_path: Path) -> None:

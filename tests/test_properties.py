@@ -142,6 +142,8 @@ def test_strict_accepts_a_subset_of_lenient(requested: str, returned: str, accep
 
 @FAST
 @given(doc=json_values)
+@example({"output": [{"type": "message", "content": True}]})  # once crashed the Responses reader
+@example({"choices": [None, 1, {"message": True}], "content": 5, "output": "x"})
 def test_parse_any_json_returns_a_reply(doc: Any) -> None:
     for protocol in PROTOCOLS.values():
         reply = protocol.parse(doc)
@@ -152,6 +154,14 @@ def test_parse_any_json_returns_a_reply(doc: Any) -> None:
 
 @FAST
 @given(events=sse_events)
+@example([SSEEvent("message", '{"choices": true}')])  # once crashed the chat stream reader
+@example(
+    [
+        SSEEvent(
+            "response.completed", '{"type": "response.completed", "response": {"output": [{"content": 1}]}}'
+        )
+    ]
+)
 def test_parse_stream_any_events_returns_a_reply(events: list[SSEEvent]) -> None:
     for protocol in PROTOCOLS.values():
         reply = protocol.parse_stream(events)
