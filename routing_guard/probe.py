@@ -238,7 +238,8 @@ class Prober:
                 events.extend(parser.close())
             return {
                 "status": response.status_code,
-                "headers": {k.lower(): v for k, v in response.headers.items()},
+                # the first of repeated headers: joining them would let "a, b" pass a glob pin
+                "headers": {k: response.headers.get_list(k)[0] for k in response.headers},
                 "text": b"".join(chunks).decode("utf-8", "replace"),
                 "events": events,
                 "truncated": decoder.over or decoder.unsupported,

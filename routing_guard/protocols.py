@@ -89,8 +89,11 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+MAX_ID = 512  # a gateway-supplied identity longer than this is cut: it can only be hostile or broken
+
+
 def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return value[:MAX_ID] if isinstance(value, str) and value else None
 
 
 def error_message(doc: Any) -> str | None:

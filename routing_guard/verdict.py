@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from routing_guard.protocols import Reply, error_kind, error_message
+from routing_guard.protocols import MAX_ID, Reply, error_kind, error_message
 from routing_guard.results import Verdict
 
 # A dated or versioned snapshot suffix: -2024-08-06, -20241022, -0613 (MMDD), -001, @20241022.
@@ -85,7 +85,7 @@ class Served:
 def read_served(headers: Mapping[str, str], reply: Reply | None = None) -> Served:
     served = Served(provider=reply.provider if reply else None)
     for name in SERVED_MODEL_HEADERS:
-        value = headers.get(name, "").strip()
+        value = headers.get(name, "").strip()[:MAX_ID]
         if value:
             served.model, served.header = value, name
             break

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from routing_guard.protocols import MAX_ID
 from tests.fault_servers import (
     CliRun,
     RawServer,
@@ -259,9 +260,9 @@ def test_hostile_gateway_text(tmp_path: Path, text: str) -> None:
         "stream-error": "bad_response",
     }
     assert run.report["error_path"]["verdict"] == "silent_fallback"
-    # The report keeps what the gateway said, exactly (lone surrogates become U+FFFD).
+    # The report keeps what the gateway said, exactly (lone surrogates become U+FFFD), up to MAX_ID.
     by_route = {r["route"]: r for r in run.routes}
-    expected = re.sub("[\ud800-\udfff]", "\ufffd", text)
+    expected = re.sub("[\ud800-\udfff]", "\ufffd", text[:MAX_ID])
     if text.strip():
         assert by_route["mismatch"]["model_returned"] == expected
         assert run.report["error_path"]["model_returned"] == expected
@@ -385,5 +386,5 @@ def test_absurd_header_values_do_not_crash_the_run(tmp_path: Path) -> None:
         run = run_cli(tmp_path, ["check", "--routing-file", str(path), "--retries", "0", "--skip-error-path"])
     assert "internal error" not in run.err
     assert run.code == 1 and run.route["verdict"] == "fallback_detected"
-    assert run.route["served_model"] == "m" * 8000
+    assert run.route["served_model"] == "m" * MAX_ID  # capped: longer can only be hostile or broken
     assert_everything_safe(run, ["a"])
