@@ -1,3 +1,3 @@
-from routing_guard.cli import main
+from routing_guard.cli import run
 
-raise SystemExit(main())
+run()

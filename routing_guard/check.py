@@ -81,7 +81,10 @@ class Checker:
         )
         want_listing = self.options.models != "off" or any(r.min_context for r in routes)
         async with Prober(
-            timeout=self.options.timeout, retries=self.options.retries, concurrency=self.options.concurrency
+            timeout=self.options.timeout,
+            retries=self.options.retries,
+            concurrency=self.options.concurrency,
+            tls=urlsplit(self.base).scheme == "https",
         ) as prober:
             listing_task = asyncio.ensure_future(self.listing(prober)) if want_listing else None
             if self.options.models == "only":

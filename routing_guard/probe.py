@@ -132,6 +132,7 @@ class Prober:
         concurrency: int,
         max_body: int = MAX_BODY,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        tls: bool = True,
     ) -> None:
         self.timeout = timeout
         self.retries = retries
@@ -142,6 +143,9 @@ class Prober:
         self._sleep = sleep
         self._client = httpx.AsyncClient(
             http2=True,
+            # Loading the CA store costs ~20 ms; a plain-http gateway never needs it (no redirects are
+            # followed), and an empty context fails closed should https ever be asked for.
+            verify=True if tls else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
             follow_redirects=False,
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
@@ -175,11 +179,14 @@ class Prober:
         body: dict[str, Any] | None,
         terminal: Callable[[SSEEvent], bool] | None,
     ) -> Exchange:
-        async with self._limit:
-            start = time.monotonic()
-            deadline = start + self.budget
-            result = Exchange()
-            while True:
+        result = Exchange()
+        start = deadline = 0.0
+        while True:
+            # The concurrency slot is held per attempt, not through a retry's back-off.
+            async with self._limit:
+                if not result.attempts:
+                    start = time.monotonic()
+                    deadline = start + self.budget
                 result.attempts += 1
                 remaining = deadline - time.monotonic()
                 try:
@@ -197,16 +204,16 @@ class Prober:
                     retry_after, reason = None, result.failure_detail
                     # A certificate or DNS problem will not heal in a second.
                     transient = "TLS" not in result.failure_detail and "DNS" not in result.failure_detail
-                if not transient or result.attempts > self.retries:
-                    break
-                pause = retry_after if retry_after is not None else 0.5 * 2 ** (result.attempts - 1)
-                pause = min(pause, MAX_RETRY_AFTER) + random.uniform(0, 0.1)  # noqa: S311
-                if time.monotonic() + pause + 0.05 >= deadline:
-                    break
-                result.retried.append(reason)
-                await self._sleep(pause)
-            result.elapsed = time.monotonic() - start
-            return result
+            if not transient or result.attempts > self.retries:
+                break
+            pause = retry_after if retry_after is not None else 0.5 * 2 ** (result.attempts - 1)
+            pause = min(pause, MAX_RETRY_AFTER) + random.uniform(0, 0.1)  # noqa: S311
+            if time.monotonic() + pause + 0.05 >= deadline:
+                break
+            result.retried.append(reason)
+            await self._sleep(pause)
+        result.elapsed = time.monotonic() - start
+        return result
 
     async def _attempt(
         self,
