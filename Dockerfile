@@ -29,9 +29,12 @@ RUN apt-get update \
 
 # Runtime dependencies first (fully pinned, hash-checked, wheels only), so code changes reuse this
 # layer. pip is removed from the venv afterwards: nothing installs at run time. The .pth file puts
-# the application directory on the venv's sys.path.
+# the application directory on the venv's sys.path. The official slim image ships its standard
+# library without .pyc files and PYTHONDONTWRITEBYTECODE keeps it that way, so every run would
+# compile what it imports (~300 ms): compile it once here.
 COPY requirements.txt /opt/routing-guard/requirements.txt
-RUN python3 -m venv /opt/routing-guard \
+RUN python3 -m compileall -q -j0 "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')" \
+ && python3 -m venv /opt/routing-guard \
  && /opt/routing-guard/bin/python -m pip install --no-cache-dir --require-hashes --no-deps \
       --only-binary=:all: -r /opt/routing-guard/requirements.txt \
  && /opt/routing-guard/bin/python -m pip uninstall --yes --quiet pip setuptools \
