@@ -75,7 +75,7 @@ BASE_IMAGE = "localhost/python-base:local"  # built by scripts/container-setup.s
 DEFAULT_TAG = "localhost/routing-guard:test"
 HOSTILE_PATH = "utter-nonsense"  # what pypa/gh-action-pypi-publish's self-test sets
 RUNNER_UID = 1001  # the `runner` user of GitHub's hosted Linux runners
-REQUIRE_ENV = "ROUTING_GUARD_CONTAINER_TESTS"  # "require": missing podman fails instead of skipping
+REQUIRE_ENV = "ROUTING_GUARD_CONTAINER_TESTS"  # "skip": missing podman skips instead of failing
 
 SUMMARY_LIMIT = 1024 * 1024  # bytes; over it the runner errors and uploads no summary
 LABEL = "routing-guard-test-harness"  # on every container this module starts
