@@ -153,6 +153,22 @@ class Protocol:
     def parse(self, doc: Any) -> Reply:
         raise NotImplementedError
 
+    @staticmethod
+    def _envelope(doc: Any, items_field: str) -> tuple[Reply, list[Any] | None]:
+        """What every protocol's JSON answer shares, and its list of choices / output / content."""
+        if not isinstance(doc, dict):
+            return Reply(body_error=error_message(doc), unreadable="the body is not a JSON object"), None
+        reply = Reply(model=_str_or_none(doc.get("model")), provider=_str_or_none(doc.get("provider")))
+        reply.body_error = error_message(doc)
+        if doc.get("status") == "failed" and reply.body_error is None:  # a failed Responses object
+            reply.body_error = "response status is failed"
+        items = doc.get(items_field)
+        if not isinstance(items, list):
+            if reply.body_error is None:
+                reply.unreadable = f"the body has no `{items_field}` list"
+            return reply, None
+        return reply, items
+
     def parse_stream(self, events: Iterable[SSEEvent]) -> Reply:
         raise NotImplementedError
 
@@ -184,14 +200,8 @@ class OpenAIChat(Protocol):
         return {"messages": [{"role": "user", "content": PROMPT}]}
 
     def parse(self, doc: Any) -> Reply:
-        if not isinstance(doc, dict):
-            return Reply(body_error=error_message(doc), unreadable="the body is not a JSON object")
-        reply = Reply(model=_str_or_none(doc.get("model")), provider=_str_or_none(doc.get("provider")))
-        reply.body_error = error_message(doc)
-        choices = doc.get("choices")
-        if not isinstance(choices, list):
-            if reply.body_error is None:
-                reply.unreadable = "the body has no `choices` list"
+        reply, choices = self._envelope(doc, "choices")
+        if choices is None:
             return reply
         reply.choices = len(choices)
         first = _dict(choices[0]) if choices else {}
@@ -237,16 +247,8 @@ class OpenAIResponses(Protocol):
         return {"input": PROMPT}
 
     def parse(self, doc: Any) -> Reply:
-        if not isinstance(doc, dict):
-            return Reply(body_error=error_message(doc), unreadable="the body is not a JSON object")
-        reply = Reply(model=_str_or_none(doc.get("model")), provider=_str_or_none(doc.get("provider")))
-        reply.body_error = error_message(doc)
-        if doc.get("status") == "failed" and reply.body_error is None:
-            reply.body_error = "response status is failed"
-        output = doc.get("output")
-        if not isinstance(output, list):
-            if reply.body_error is None:
-                reply.unreadable = "the body has no `output` list"
+        reply, output = self._envelope(doc, "output")
+        if output is None:
             return reply
         self._read_output(reply, output)
         details = doc.get("incomplete_details")
@@ -310,14 +312,8 @@ class AnthropicMessages(Protocol):
         return {"messages": [{"role": "user", "content": PROMPT}]}
 
     def parse(self, doc: Any) -> Reply:
-        if not isinstance(doc, dict):
-            return Reply(body_error=error_message(doc), unreadable="the body is not a JSON object")
-        reply = Reply(model=_str_or_none(doc.get("model")), provider=_str_or_none(doc.get("provider")))
-        reply.body_error = error_message(doc)
-        content = doc.get("content")
-        if not isinstance(content, list):
-            if reply.body_error is None:
-                reply.unreadable = "the body has no `content` list"
+        reply, content = self._envelope(doc, "content")
+        if content is None:
             return reply
         reply.choices = len(content)
         reply.has_text = any(

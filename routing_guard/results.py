@@ -60,46 +60,39 @@ def exit_code_of(verdict: str, http_status: int | None) -> int:
 
 
 @dataclass
-class RouteResult:
-    route: str
+class ProbeResult:
+    """What one probe found; shared by the routes and the error path."""
+
     model_requested: str
     api: str
-    line: int = 0
-    date_utc: str = ""
-    gateway_host: str = ""
     model_returned: str | None = None
     served_model: str | None = None  # what a gateway header or field says really answered
     http_status: int | None = None
-    choices_count: int | None = None
-    error_path_status: int | None = None
     verdict: Verdict = "skipped"
     notes: str = ""
     hint: str = ""  # what to do about a failure, for the summary
-    warnings: list[str] = field(default_factory=list)
     attempts: int = 0
     requested_tokens: int = 0
 
     @property
     def passed(self) -> bool:
         return self.verdict in ("pass", "skipped")
+
+
+@dataclass(kw_only=True)
+class RouteResult(ProbeResult):
+    route: str
+    line: int = 0
+    date_utc: str = ""
+    gateway_host: str = ""
+    choices_count: int | None = None
+    error_path_status: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
-class ErrorPathResult:
-    api: str
-    model_requested: str
-    model_returned: str | None = None
-    served_model: str | None = None
-    http_status: int | None = None
-    verdict: Verdict = "skipped"
-    notes: str = ""
-    hint: str = ""
-    attempts: int = 0
-    requested_tokens: int = 0
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict in ("pass", "skipped")
+class ErrorPathResult(ProbeResult):
+    pass
 
 
 @dataclass
@@ -130,7 +123,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        records: list[RouteResult | ErrorPathResult] = [*self.routes, *self.error_paths]
+        records: list[ProbeResult] = [*self.routes, *self.error_paths]
         codes = {exit_code_of(r.verdict, r.http_status) for r in records}
         for code in (EXIT_ROUTING, EXIT_OPERATIONAL):
             if code in codes:
