@@ -137,15 +137,15 @@ def judge_http_failure(status: int, doc: Any, text: str, *, model: str, location
     if status == 429:
         return Judgement(
             "rate_limited",
-            f"HTTP 429 after retries: {detail}",
+            f"HTTP 429: {detail}",
             "The gateway rate-limited the probe; run again later or raise --retries.",
         )
     if status == 408:
-        return Judgement("timeout", "HTTP 408 after retries", "The gateway timed out; raise --timeout.")
+        return Judgement("timeout", "HTTP 408", "The gateway timed out; raise --timeout.")
     if status >= 500:
         return Judgement(
             "http_error",
-            f"HTTP {status} after retries: {detail}",
+            f"HTTP {status}: {detail}",
             "The gateway failed on its side (5xx); no routing verdict was possible. Check its health.",
         )
     if status == 404:

@@ -292,7 +292,7 @@ def test_5xx_that_persists_is_an_outage(tmp_path: Path) -> None:
     with RawServer(sequence([response_bytes(503, b"down for maintenance")], invalid_model=INVALID)) as server:
         run = check(tmp_path, server.base_url, "--retries", "1")
     route = assert_clean_exit(run, 3, "http_error", within=5)
-    assert "HTTP 503 after retries" in route["notes"]
+    assert "HTTP 503: down for maintenance" in route["notes"] and "retried after 503" in route["notes"]
     assert "5xx" in route["hint"]
     assert len([r for r in server.requests if r.model == "gpt-4o"]) == 2
 
