@@ -222,6 +222,8 @@ def render_table(run: RunResult, *, redactor: Redactor | None = None) -> str:
             f"-> HTTP {_show(e.http_status)}, returned {returned}: {e.verdict}{notes}"
         )
     lines += [f"warning: {terminal_text(w, 300)}" for w in _all_warnings(run)]
+    hints = dict.fromkeys(r.hint for r in [*run.routes, *run.error_paths] if r.hint and not r.passed)
+    lines += [f"to fix: {terminal_text(h, 400)}" for h in hints]
     lines.append(terminal_text(result_line(run), 400))
     return _scrub_text("\n".join(neutralise_line(line) for line in lines) + "\n", redactor)
 

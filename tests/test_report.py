@@ -534,3 +534,20 @@ def test_summary_redactor_scrubs_before_escaping() -> None:
     unescaped = re.sub(r"\\(.)", r"\1", text)
     assert not any(key[i : i + 8] in unescaped for i in range(len(key) - 7))
     assert "preface ***" in text
+
+
+def test_table_says_what_to_fix_once_per_distinct_hint() -> None:
+    hint = "The gateway refused the key: check the secret."
+    run = run_of(
+        [
+            route("a", verdict="auth_error", hint=hint),
+            route("b", verdict="auth_error", hint=hint),
+            route("c", hint="never shown: this route passed"),
+        ],
+        [error_path(verdict="silent_fallback", http_status=200, hint="Remove the catch-all.")],
+    )
+    lines = render_table(run).splitlines()
+    assert [line for line in lines if line.startswith("to fix: ")] == [
+        f"to fix: {hint}",
+        "to fix: Remove the catch-all.",
+    ]
