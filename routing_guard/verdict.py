@@ -94,6 +94,11 @@ def read_served(headers: Mapping[str, str], reply: Reply | None = None) -> Serve
         # Portkey sends a JSON path such as "config.targets[1]"; any index above 0 is a later target.
         if any(int(n) > 0 for n in re.findall(r"\d{1,18}", value)):  # chunked: no 4300-digit int limit
             served.fallback = f"{name}: {value.strip()[:40]}"
+            # After a LiteLLM fallback the model group is the reliable witness of who answered;
+            # x-litellm-model-name can still name the deployment that failed (seen on /v1/messages).
+            group = headers.get("x-litellm-model-group", "").strip()[:MAX_ID]
+            if group:
+                served.fallback += f", model group {group}"
             break
     return served
 

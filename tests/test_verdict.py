@@ -222,3 +222,8 @@ def test_endpoint_keeps_a_query_string() -> None:
     )
     assert gateway_host("http://127.0.0.1:4000/v1") == "127.0.0.1:4000"
     assert gateway_host("https://gw.example.com/v1") == "gw.example.com"
+
+
+def test_a_litellm_fallback_names_the_model_group_that_answered() -> None:
+    headers = {"x-litellm-attempted-fallbacks": "1", "x-litellm-model-group": "gpt-4o-backup"}
+    assert read_served(headers).fallback == "x-litellm-attempted-fallbacks: 1, model group gpt-4o-backup"
