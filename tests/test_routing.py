@@ -473,3 +473,21 @@ def test_good_files_validate_against_the_schema_as_an_editor_would(path: Path) -
         Draft202012Validator(_schema()).iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))
     )
     assert errors == []
+
+
+@pytest.mark.parametrize("command", ["validate", "check"])
+@pytest.mark.parametrize("path", BAD, ids=lambda path: path.name)
+def test_bad_file_exits_2_naming_file_and_line(
+    path: Path, command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the CLI, as users meet it: exit 2, and stderr names the file and the line."""
+    from routing_guard.cli import main
+
+    monkeypatch.setenv("ROUTING_GUARD_API_KEY", "sk-unused-0123456789")
+    line, fragment = expectation(path)
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--routing-file", str(path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    where = f"{path}:{line}:" if line is not None else f"{path}:"
+    assert where in err and fragment in err
