@@ -61,7 +61,7 @@ class Listing:
                 return entry
         return None
 
-    def failure_judgement(self, model: str) -> tuple[Verdict, str, str]:
+    def failure_judgement(self) -> tuple[Verdict, str, str]:
         return self.failure_verdict, f"model listing: {self.failure}", self.failure_hint
 
 

@@ -42,7 +42,8 @@ class Exchange:
     failure_detail: str = ""
     attempts: int = 0
     retried: list[str] = field(default_factory=list)  # why each retry happened, e.g. "503", "timeout"
-    truncated: bool = False
+    truncated: bool = False  # the decoded body reached the read limit
+    undecodable: str = ""  # a Content-Encoding this client does not decode (e.g. br): body not read
     elapsed: float = 0.0
 
     def json(self) -> Any:
@@ -179,41 +180,41 @@ class Prober:
         body: dict[str, Any] | None,
         terminal: Callable[[SSEEvent], bool] | None,
     ) -> Exchange:
-        result = Exchange()
+        attempts, retried = 0, []
         start = deadline = 0.0
         while True:
             # The concurrency slot is held per attempt, not through a retry's back-off.
             async with self._limit:
-                if not result.attempts:
+                if not attempts:
                     start = time.monotonic()
                     deadline = start + self.budget
-                result.attempts += 1
+                attempts += 1
                 remaining = deadline - time.monotonic()
                 try:
-                    attempt = await asyncio.wait_for(
+                    answer, retry_after = await asyncio.wait_for(
                         self._attempt(method, url, headers, body, terminal), min(self.timeout, remaining)
                     )
-                    retry_after = attempt.pop("retry_after")
-                    for key, value in attempt.items():
-                        setattr(result, key, value)
-                    result.failure, result.failure_detail = None, ""
-                    reason = str(result.status)
-                    transient = result.status in TRANSIENT_STATUS
+                    reason = str(answer.status)
+                    transient = answer.status in TRANSIENT_STATUS
                 except (httpx.HTTPError, OSError, TimeoutError) as exc:
-                    result.failure, result.failure_detail = describe_transport_error(exc)
-                    retry_after, reason = None, result.failure_detail
+                    failure, detail = describe_transport_error(exc)
+                    answer, retry_after, reason = (
+                        Exchange(failure=failure, failure_detail=detail),
+                        None,
+                        detail,
+                    )
                     # A certificate or DNS problem will not heal in a second.
-                    transient = "TLS" not in result.failure_detail and "DNS" not in result.failure_detail
-            if not transient or result.attempts > self.retries:
+                    transient = "TLS" not in detail and "DNS" not in detail
+            if not transient or attempts > self.retries:
                 break
-            pause = retry_after if retry_after is not None else 0.5 * 2 ** (result.attempts - 1)
+            pause = retry_after if retry_after is not None else 0.5 * 2 ** (attempts - 1)
             pause = min(pause, MAX_RETRY_AFTER) + random.uniform(0, 0.1)  # noqa: S311
             if time.monotonic() + pause + 0.05 >= deadline:
                 break
-            result.retried.append(reason)
+            retried.append(reason)
             await self._sleep(pause)
-        result.elapsed = time.monotonic() - start
-        return result
+        answer.attempts, answer.retried, answer.elapsed = attempts, retried, time.monotonic() - start
+        return answer
 
     async def _attempt(
         self,
@@ -222,7 +223,8 @@ class Prober:
         headers: dict[str, str],
         body: dict[str, Any] | None,
         terminal: Callable[[SSEEvent], bool] | None,
-    ) -> dict[str, Any]:
+    ) -> tuple[Exchange, float | None]:
+        """One request: the answer as read, and the pause its Retry-After asks for."""
         request = self._client.build_request(method, url, headers=headers, json=body)
         response = await self._client.send(request, stream=True)
         try:
@@ -243,14 +245,17 @@ class Prober:
                         break
             if parser is not None:
                 events.extend(parser.close())
-            return {
-                "status": response.status_code,
+            answer = Exchange(
+                status=response.status_code,
                 # the first of repeated headers: joining them would let "a, b" pass a glob pin
-                "headers": {k: response.headers.get_list(k)[0] for k in response.headers},
-                "text": b"".join(chunks).decode("utf-8", "replace"),
-                "events": events,
-                "truncated": decoder.over or decoder.unsupported,
-                "retry_after": _retry_after(response.headers),
-            }
+                headers={k: response.headers.get_list(k)[0] for k in response.headers},
+                text=b"".join(chunks).decode("utf-8", "replace"),
+                events=events,
+                truncated=decoder.over,
+                undecodable=response.headers.get("content-encoding", "").strip()[:40]
+                if decoder.unsupported
+                else "",
+            )
+            return answer, _retry_after(response.headers)
         finally:
             await response.aclose()

@@ -264,8 +264,6 @@ def judge_error_path(status: int, doc: Any, text: str, reply: Reply | None, serv
         detail = error_kind(doc) or (error_message(doc) or "")[:80]
         return Judgement("pass", f"refused with HTTP {status}" + (f" ({detail})" if detail else ""))
     judged = judge_http_failure(status, doc, text, model="the invalid model ID")
-    if judged.verdict == "http_error" and 300 <= status < 400:
-        return judged
-    if judged.verdict == "http_error":
+    if judged.verdict == "http_error" and status >= 500:
         judged.hint = "No verdict on the error path: the gateway failed on its side."
     return judged
