@@ -46,10 +46,18 @@ def endpoint(base_url: str, path: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
 
 
-def unreadable_encoding(headers: dict[str, str]) -> str:
-    """The answer's Content-Encoding when the probe cannot decode it (e.g. br), else ''."""
-    encoding = headers.get("content-encoding", "").strip().lower()
-    return "" if encoding in ("", "identity", "gzip", "x-gzip", "deflate") else encoding
+def route_result(
+    route: Route, *, http_status: int | None, attempts: int, requested_tokens: int = 0
+) -> RouteResult:
+    return RouteResult(
+        route=route.name,
+        model_requested=route.model,
+        api=route.api,
+        line=route.line,
+        http_status=http_status,
+        attempts=attempts,
+        requested_tokens=requested_tokens,
+    )
 
 
 def utc_now() -> str:
@@ -100,7 +108,7 @@ class Checker:
             run.routes = [r for r in gathered if isinstance(r, RouteResult)]
             run.error_paths = [e for e in gathered if isinstance(e, ErrorPathResult)]
             listing = await listing_task if listing_task else None
-        if self.options.models == "only":
+        if listing is not None and self.options.models == "only":
             run.routes = [self.listed_only(route, listing) for route in routes]
         elif listing is not None:
             for route, result in zip(routes, run.routes, strict=True):
@@ -152,11 +160,8 @@ class Checker:
     async def probe_route(self, prober: Prober, route: Route) -> RouteResult:
         protocol = PROTOCOLS[route.api]
         exchange, body, notes = await self.send(prober, protocol, route, route.model)
-        result = RouteResult(
-            route=route.name,
-            model_requested=route.model,
-            api=route.api,
-            line=route.line,
+        result = route_result(
+            route,
             http_status=exchange.status,
             attempts=exchange.attempts,
             requested_tokens=output_budget(body) * exchange.attempts,
@@ -164,18 +169,18 @@ class Checker:
         reply: Reply | None = None
         if exchange.failure is not None:
             judged = self.transport_judgement(exchange)
+        elif exchange.undecodable and exchange.status == 200:
+            judged = Judgement(
+                "bad_response",
+                f"the answer is compressed as {exchange.undecodable!r}, which routing-guard does not decode",
+                "The gateway (or a proxy in front of it) ignored Accept-Encoding: gzip, deflate.",
+            )
         elif exchange.truncated and exchange.status == 200:
             judged = Judgement(
                 "bad_response",
                 "the answer was larger than the read limit (not read further)",
                 "A one-word probe got more than 2 MiB back: check what the gateway (or a proxy) sends.",
             )
-            if encoding := unreadable_encoding(exchange.headers):
-                judged = Judgement(
-                    "bad_response",
-                    f"the answer is compressed as {encoding[:40]!r}, which routing-guard does not decode",
-                    "The gateway (or a proxy in front of it) ignored Accept-Encoding: gzip, deflate.",
-                )
         elif exchange.status != 200:
             location = gateway_host(exchange.headers.get("location", ""))
             judged = judge_http_failure(
@@ -249,8 +254,7 @@ class Checker:
 
     async def listing(self, prober: Prober) -> Listing:
         protocol = PROTOCOLS[self.config.gateway.api]
-        headers = {k: v for k, v in self.headers(protocol).items()}
-        exchange = await prober.get(endpoint(self.base, "/models"), headers)
+        exchange = await prober.get(endpoint(self.base, "/models"), self.headers(protocol))
         return read_listing(exchange)
 
     def apply_listing(
@@ -284,19 +288,11 @@ class Checker:
             result.notes = f"context window {window} < min_context {route.min_context}"
             result.hint = "The gateway serves this model with a smaller context window than the route needs."
 
-    def listed_only(self, route: Route, listing: Listing | None) -> RouteResult:
-        assert listing is not None
-        result = RouteResult(
-            route=route.name,
-            model_requested=route.model,
-            api=route.api,
-            line=route.line,
-            http_status=listing.status,
-            attempts=listing.attempts,
-            date_utc=utc_now(),
-        )
+    def listed_only(self, route: Route, listing: Listing) -> RouteResult:
+        result = route_result(route, http_status=listing.status, attempts=listing.attempts)
+        result.date_utc = utc_now()
         if listing.failure is not None:
-            result.verdict, result.notes, result.hint = listing.failure_judgement(route.model)
+            result.verdict, result.notes, result.hint = listing.failure_judgement()
             return result
         entry = listing.find(route.model)
         if entry is None:
@@ -312,14 +308,18 @@ class Checker:
         return result
 
 
+class UnknownRoute(Exception):
+    """A route selected by name that the routing file does not have."""
+
+
 def select_routes(config: RoutingConfig, names: tuple[str, ...]) -> tuple[Route, ...]:
-    """The routes to probe, in file order; raises KeyError naming an unknown route."""
+    """The routes to probe, in file order; raises UnknownRoute naming a name the file lacks."""
     if not names:
         return config.routes
     known = {r.name for r in config.routes}
     for name in names:
         if name not in known:
-            raise KeyError(name)
+            raise UnknownRoute(name)
     return tuple(r for r in config.routes if r.name in names)
 
 
