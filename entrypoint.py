@@ -205,7 +205,7 @@ class Run:
         config = self.routing()
         if inputs.mode == "validate":
             return self.validate(), None
-        if not self.key and config.gateway.auth != "none":
+        if not self.key and config.needs_key:
             return self.missing_key(), None
         routes = inputs.routes
         changes: RouteChanges | None = None

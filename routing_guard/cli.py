@@ -162,19 +162,12 @@ def _apply_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
     return config.model_copy(update={"gateway": gateway})
 
 
-def _needs_key(config: RoutingConfig) -> bool:
-    from routing_guard.protocols import PROTOCOLS
-
-    auth = config.gateway.auth
-    return any((auth or PROTOCOLS[api].default_auth) != "none" for api in config.apis_in_use())
-
-
 def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
     from routing_guard import report
-    from routing_guard.check import CheckOptions, run_check
+    from routing_guard.check import CheckOptions, UnknownRoute, run_check
 
     config = _apply_gateway_url(load_config(args.routing_file), args.gateway_url)
-    if not key and _needs_key(config):
+    if not key and config.needs_key:
         raise UsageError(
             f"no API key: set ${KEY_ENV} (in GitHub Actions pass a secret to the api-key input). "
             "A gateway without authentication needs `gateway.auth: none` in the routing file."
@@ -194,7 +187,7 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
     )
     try:
         run = run_check(config, key, options, redactor)
-    except KeyError as err:
+    except UnknownRoute as err:
         known = ", ".join(r.name for r in config.routes)
         raise UsageError(
             f"--route: unknown route {err.args[0]!r} (routes in {config.source}: {known})"

@@ -54,6 +54,11 @@ class RoutingConfig(BaseModel):
     routes: tuple[Route, ...]
     source: Path  # the file the routing came from, as the user named it (relative where possible)
 
+    @property
+    def needs_key(self) -> bool:
+        """Every auth scheme but `none` sends the key (a protocol's default scheme is never `none`)."""
+        return self.gateway.auth != "none"
+
     def apis_in_use(self, routes: tuple[Route, ...] | None = None) -> list[Api]:
         """Protocols the given routes (default: all) use, the gateway's own first, each once."""
         apis: list[Api] = [self.gateway.api]
