@@ -20,6 +20,7 @@ from routing_guard.results import (
     EXIT_OK,
     EXIT_OPERATIONAL,
     ErrorPathResult,
+    ProbeResult,
     RouteResult,
     RunResult,
     exit_code_of,
@@ -259,30 +260,17 @@ def _cell(value: object, limit: int = 120) -> str:
     return NONE if value is None else markdown_cell(str(value), limit)
 
 
-def _route_row(r: RouteResult) -> str:
+def _probe_row(first: str, p: ProbeResult) -> str:
+    """A table row for a route (first cell: its name) or an error path (first cell: its protocol)."""
     return _row(
         [
-            _cell(r.route, 100),
-            _cell(r.model_requested),
-            _cell(r.model_returned),
-            _cell(r.served_model),
-            _cell(r.http_status),
-            _verdict_cell(r.verdict, r.http_status),
-            _cell(r.notes, 300),
-        ]
-    )
-
-
-def _error_path_row(e: ErrorPathResult) -> str:
-    return _row(
-        [
-            _cell(e.api, 40),
-            _cell(e.model_requested),
-            _cell(e.model_returned),
-            _cell(e.served_model),
-            _cell(e.http_status),
-            _verdict_cell(e.verdict, e.http_status),
-            _cell(e.notes, 300),
+            first,
+            _cell(p.model_requested),
+            _cell(p.model_returned),
+            _cell(p.served_model),
+            _cell(p.http_status),
+            _verdict_cell(p.verdict, p.http_status),
+            _cell(p.notes, 300),
         ]
     )
 
@@ -341,7 +329,7 @@ def render_summary(
     error_table = (
         _table(
             ["protocol", "requested", "returned", "served", "HTTP", "verdict", "notes"],
-            [_error_path_row(e) for e in run.error_paths],
+            [_probe_row(_cell(e.api, 40), e) for e in run.error_paths],
         )
         if run.error_paths
         else ["_Error path not probed._"]
@@ -350,7 +338,7 @@ def render_summary(
     room = max(_SUMMARY_BUDGET - len(fixed.encode("utf-8")) - 200, 0)
 
     route_rows = _fit(
-        [_route_row(r) for r in run.routes],
+        [_probe_row(_cell(r.route, 100), r) for r in run.routes],
         room * 6 // 10,
         "\n_{} more routes: see the JSON report._",
     )
