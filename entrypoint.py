@@ -29,8 +29,9 @@ from typing import Any
 from routing_guard import cli, github
 from routing_guard.changes import RouteChanges, changes_markdown, diff_routes
 from routing_guard.config import RoutingConfig
-from routing_guard.github import ActionInputs, InputError, append_summary, command, emit, group
+from routing_guard.github import ActionInputs, InputError, command, emit, group
 from routing_guard.redact import Redactor, markdown_cell
+from routing_guard.report import append_summary
 from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL, exit_code_of
 from routing_guard.routing import RoutingError, find_routing_file, load_routing, load_routing_text
 

@@ -203,8 +203,7 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
         report.write_log(run, Path(args.log), redactor=redactor)
     summary = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(report.render_summary(run, redactor=redactor))
+        report.append_summary(summary, report.render_summary(run, redactor=redactor))
     return run.exit_code
 
 

@@ -12,17 +12,9 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal, TextIO, cast
 
 from routing_guard.redact import workflow_data, workflow_property
-
-# GitHub keeps at most 1 MiB of job summary per step; past that it shows an error instead.
-SUMMARY_LIMIT = 1024 * 1024
-SUMMARY_TRUNCATED = (
-    "\n\n_routing-guard: the rest of this summary was cut, as GitHub keeps at most 1 MiB per step. "
-    "The JSON report (output `report`) has every route._\n"
-)
 
 Mode = Literal["check", "validate"]
 FailOn = Literal["any", "routing"]
@@ -168,25 +160,3 @@ def write_outputs(path: str | os.PathLike[str], outputs: Mapping[str, str]) -> N
             while delimiter in value or delimiter in name:
                 delimiter = f"ghadelimiter_{uuid.uuid4()}"
             handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-
-
-def append_summary(path: str | os.PathLike[str], markdown: str) -> bool:
-    """Append Markdown to the step summary, keeping the whole file under GitHub's 1 MiB.
-
-    What does not fit is cut at a line end with a note saying so. Returns False when nothing
-    could be written.
-    """
-    target = Path(path)
-    used = target.stat().st_size if target.exists() else 0
-    data = markdown.encode("utf-8")
-    room = SUMMARY_LIMIT - used
-    if len(data) > room:
-        note = SUMMARY_TRUNCATED.encode("utf-8")
-        if room <= len(note):
-            return False
-        cut = data[: room - len(note)]
-        cut = cut[: cut.rfind(b"\n") + 1] if b"\n" in cut else b""
-        data = cut + note
-    with open(target, "ab") as handle:
-        handle.write(data)
-    return True

@@ -286,14 +286,32 @@ def _fit(lines: list[str], budget: int, more: str) -> list[str]:
     return lines
 
 
+SUMMARY_CUT_NOTE = (
+    "\n\n_The summary was cut here to stay within GitHub's 1 MiB limit: see the JSON report._\n"
+)
+
+
 def _cap_bytes(text: str, limit: int) -> str:
-    """Last resort for oversized trusted parts (preface, appendix): cut at a line boundary."""
+    """`text` within `limit` bytes: cut at a line boundary, with a note saying so."""
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text
-    note = "\n\n_The summary was cut here to stay within GitHub's 1 MiB limit: see the JSON report._\n"
-    head = data[: limit - len(note.encode("utf-8"))].decode("utf-8", "ignore")
-    return head[: head.rfind("\n") + 1] + note
+    head = data[: limit - len(SUMMARY_CUT_NOTE.encode("utf-8"))].decode("utf-8", "ignore")
+    return head[: head.rfind("\n") + 1] + SUMMARY_CUT_NOTE
+
+
+def append_summary(path: str | Path, markdown: str) -> bool:
+    """Append Markdown to a step summary file, keeping the whole file under GitHub's 1 MiB.
+
+    What does not fit is cut at a line end with a note; False when not even the note fits.
+    """
+    target = Path(path)
+    room = SUMMARY_LIMIT - (target.stat().st_size if target.exists() else 0)
+    if len(markdown.encode("utf-8")) > room and room <= len(SUMMARY_CUT_NOTE.encode("utf-8")):
+        return False
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(_cap_bytes(markdown, room))
+    return True
 
 
 def render_summary(

@@ -26,6 +26,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from routing_guard import cli, github
+from routing_guard import report as summary_file
 from routing_guard.changes import changes_markdown, diff_routes
 from routing_guard.github import InputError, read_input, read_inputs
 from routing_guard.routing import load_routing_text
@@ -200,15 +201,15 @@ def test_outputs_delimiters_differ_per_write(tmp_path: Path) -> None:
 
 def test_summary_is_appended_and_kept_under_one_mebibyte(tmp_path: Path) -> None:
     path = tmp_path / "summary.md"
-    assert github.append_summary(path, "# one\n")
-    assert github.append_summary(path, "two\n")
+    assert summary_file.append_summary(path, "# one\n")
+    assert summary_file.append_summary(path, "two\n")
     assert path.read_text() == "# one\ntwo\n"
-    path.write_bytes(b"x" * (github.SUMMARY_LIMIT - 5000) + b"\n")
-    assert github.append_summary(path, "| row é |\n" * 2000)
+    path.write_bytes(b"x" * (summary_file.SUMMARY_LIMIT - 5000) + b"\n")
+    assert summary_file.append_summary(path, "| row é |\n" * 2000)
     data = path.read_bytes()
-    assert len(data) <= github.SUMMARY_LIMIT
-    assert data.decode("utf-8").endswith(github.SUMMARY_TRUNCATED)
-    assert not github.append_summary(path, "x" * 10_000)  # no room left even for the note
+    assert len(data) <= summary_file.SUMMARY_LIMIT
+    assert data.decode("utf-8").endswith(summary_file.SUMMARY_CUT_NOTE)
+    assert not summary_file.append_summary(path, "x" * 10_000)  # no room left even for the note
     assert path.read_bytes() == data
 
 

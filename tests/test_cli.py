@@ -94,3 +94,23 @@ def test_a_missing_key_is_a_usage_error_unless_the_gateway_needs_none(
 )
 def test_bad_flags_exit_2(argv: list[str]) -> None:
     assert exit_code(argv) == 2
+
+
+def test_the_summary_is_appended_within_githubs_limit(
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Earlier steps' text in $GITHUB_STEP_SUMMARY counts too: the file never passes 1 MiB."""
+    from routing_guard.report import SUMMARY_CUT_NOTE, SUMMARY_LIMIT
+
+    use_key(monkeypatch)
+    summary = tmp_path / "step_summary"
+    summary.write_bytes(b"earlier step\n" * ((SUMMARY_LIMIT - 300) // 13))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    httpserver.expect_request("/v1/chat/completions").respond_with_json(chat_completion("gpt-4o"))
+    routing = routing_file(tmp_path, {"a": "gpt-4o"}, base_url=gateway_url(httpserver))
+    assert main(["check", "--routing-file", str(routing), "--skip-error-path", "--retries", "0"]) == 0
+    data = summary.read_bytes()
+    assert len(data) <= SUMMARY_LIMIT and data.decode("utf-8").endswith(SUMMARY_CUT_NOTE)
