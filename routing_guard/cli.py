@@ -142,13 +142,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _route_names(values: Sequence[str]) -> tuple[str, ...]:
-    names: list[str] = []
-    for value in values:
-        names += [n.strip() for n in value.replace("\n", ",").split(",") if n.strip()]
-    return tuple(dict.fromkeys(names))
-
-
 def _apply_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
     if not url:
         return config
@@ -165,6 +158,7 @@ def _apply_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
 def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
     from routing_guard import report
     from routing_guard.check import CheckOptions, UnknownRoute, run_check
+    from routing_guard.config import route_names
 
     config = _apply_gateway_url(load_config(args.routing_file), args.gateway_url)
     if not key and config.needs_key:
@@ -176,7 +170,7 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
         if output:  # fail on an unwritable place before any request goes out
             Path(output).parent.mkdir(parents=True, exist_ok=True)
     options = CheckOptions(
-        routes=_route_names(args.route),
+        routes=route_names(args.route),
         invalid_model=args.invalid_model,
         skip_error_path=args.skip_error_path,
         strict=args.strict,

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +16,12 @@ Api = Literal["openai-chat", "openai-responses", "anthropic-messages"]
 Auth = Literal["bearer", "x-api-key", "api-key", "none"]
 
 DEFAULT_INVALID_MODEL = "routing-guard-invalid-model-id"
+
+
+def route_names(values: Iterable[str]) -> tuple[str, ...]:
+    """Route names from comma- or newline-separated lists (`--route`, the `routes` input), once each."""
+    names = (name.strip() for value in values for name in value.replace("\n", ",").split(","))
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 class Gateway(BaseModel):

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal, TextIO, cast
 
+from routing_guard.config import route_names
 from routing_guard.redact import workflow_data, workflow_property
 
 Mode = Literal["check", "validate"]
@@ -87,14 +88,12 @@ def _integer(environ: Mapping[str, str], name: str, default: str, *, minimum: in
 
 def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
     """Every input of action.yml, checked; raises InputError naming the first bad one."""
-    routes_text = read_input(environ, "routes") or ""
-    routes = tuple(name.strip() for name in routes_text.replace("\n", ",").split(",") if name.strip())
     return ActionInputs(
         routing_file=read_input(environ, "routing-file"),
         gateway_url=read_input(environ, "gateway-url"),
         api_key=read_input(environ, "api-key") or "",
         mode=cast(Mode, _choice(environ, "mode", ("check", "validate"), "check")),
-        routes=routes,
+        routes=route_names([read_input(environ, "routes") or ""]),
         changed_only=_bool(environ, "changed-only"),
         invalid_model=read_input(environ, "invalid-model"),
         models_check=cast(ModelsCheck, _choice(environ, "models-check", ("false", "true", "only"), "false")),
