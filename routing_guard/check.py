@@ -32,7 +32,7 @@ class CheckOptions:
     models: ModelsMode = "off"
     timeout: float = 30.0
     retries: int = 2
-    concurrency: int = 8
+    concurrency: int = 32
 
 
 def gateway_host(base_url: str) -> str:

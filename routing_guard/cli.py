@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--retries", type=_int_at_least(0), default=2, metavar="N", help="transient retries (2)"
     )
     check.add_argument(
-        "--concurrency", type=_int_at_least(1), default=8, metavar="N", help="parallel requests (8)"
+        "--concurrency", type=_int_at_least(1), default=32, metavar="N", help="parallel requests (32)"
     )
     check.add_argument("--report", metavar="PATH", help="write the JSON report here")
     check.add_argument("--log", metavar="PATH", help="write JSON Lines logging fields here")

@@ -40,7 +40,7 @@ class ActionInputs:
     strict: bool = False
     timeout: float = 30.0
     retries: int = 2
-    concurrency: int = 8
+    concurrency: int = 32
     on_missing_key: OnMissingKey = "fail"
     fail_on: FailOn = "any"
     log_file: str | None = None
@@ -100,7 +100,7 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
         strict=_bool(environ, "strict"),
         timeout=_number(environ, "timeout", "30"),
         retries=_integer(environ, "retries", "2", minimum=0),
-        concurrency=_integer(environ, "concurrency", "8", minimum=1),
+        concurrency=_integer(environ, "concurrency", "32", minimum=1),
         on_missing_key=cast(OnMissingKey, _choice(environ, "on-missing-key", ("fail", "validate"), "fail")),
         fail_on=cast(FailOn, _choice(environ, "fail-on", ("any", "routing"), "any")),
         log_file=read_input(environ, "log-file"),

@@ -64,7 +64,7 @@ def test_inputs_defaults_are_the_contracts() -> None:
     inputs = read_inputs({})
     assert inputs.mode == "check" and inputs.fail_on == "any" and inputs.on_missing_key == "fail"
     assert inputs.models_check == "false" and not inputs.strict and not inputs.changed_only
-    assert (inputs.timeout, inputs.retries, inputs.concurrency) == (30.0, 2, 8)
+    assert (inputs.timeout, inputs.retries, inputs.concurrency) == (30.0, 2, 32)
     assert inputs.routes == () and inputs.api_key == "" and inputs.routing_file is None
 
 
