@@ -1,0 +1,213 @@
+"""Side by side with the peer: LiteLLM's own `GET /health` against `routing-guard check` at defaults.
+
+    python bench/peer.py [--sizes 6,24,100,500] [--repeat 3] [--delay 0.3]
+
+One run, one machine, one upstream: a fake OpenAI-compatible upstream on 127.0.0.1 that answers
+every request after `--delay` seconds (bench/gateway.py), and a real LiteLLM proxy (its own venv,
+`.venv-litellm`, made by scripts/install-litellm.sh) in front of it with one deployment per route.
+For each size N it times, alternately and `--repeat` times:
+
+- the peer: `curl` of the proxy's `GET /health`, which makes one real call per deployment, all at
+  once (LiteLLM's own health check);
+- routing-guard: the console script `routing-guard check` with default settings (N routes through
+  the proxy, plus the error-path probe), as a subprocess, from spawn to exit.
+
+It prints medians, the ratio routing-guard / peer, and the time per route. Nothing outside loopback
+is contacted; the proxy and the upstream stop with the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gateway import FakeGateway
+
+REPO = Path(__file__).resolve().parent.parent
+LITELLM = REPO / ".venv-litellm" / "bin" / "litellm"
+MASTER_KEY = "sk-bench-master-key"
+GOAL_RATIO = 1.25
+GOAL_ROUTES = 24
+PROXY_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_MODE": "PRODUCTION",
+    "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True",
+    "LITELLM_LOG": "ERROR",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_proxy_config(path: Path, upstream: str, n: int) -> None:
+    lines = ["model_list:"]
+    for i in range(n):
+        lines += [
+            f"  - model_name: route-model-{i:03d}",
+            "    litellm_params:",
+            f"      model: openai/upstream-model-{i:03d}",
+            f"      api_base: {upstream}",
+            "      api_key: fake-upstream-key",
+        ]
+    lines += ["general_settings:", f"  master_key: {MASTER_KEY}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_routing(path: Path, base_url: str, n: int) -> None:
+    lines = ["version: 1", "gateway:", f"  base_url: {base_url}", "  api: openai-chat", "routes:"]
+    for i in range(n):
+        lines += [f"  route-{i:03d}:", f"    model: route-model-{i:03d}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+class LiteLLMProxy:
+    def __init__(self, config: Path, log: Path) -> None:
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LITELLM_MASTER_KEY")}
+        env.update(PROXY_ENV)
+        self.log = log.open("wb")
+        self.process = subprocess.Popen(
+            [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_live(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"LiteLLM exited with {self.process.returncode}; see {self.log.name}")
+            probe = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"{self.root}/health/liveliness"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if probe.stdout == "200":
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"LiteLLM not live within {timeout} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+def time_health(proxy: LiteLLMProxy, n: int) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["curl", "-s", "-H", f"Authorization: Bearer {MASTER_KEY}", f"{proxy.root}/health"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    wall = time.perf_counter() - start
+    healthy = done.stdout.count('"model":')
+    if done.returncode != 0 or f'"healthy_count":{n}' not in done.stdout.replace(" ", ""):
+        raise RuntimeError(f"/health did not report {n} healthy deployments ({healthy} seen)")
+    return wall
+
+
+def find_cli() -> list[str]:
+    own = Path(sys.executable).with_name("routing-guard")
+    if own.is_file():
+        return [str(own)]
+    found = shutil.which("routing-guard")
+    return [found] if found else [sys.executable, "-m", "routing_guard"]
+
+
+def time_check(cli: list[str], routing: Path, n: int) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
+    env["ROUTING_GUARD_API_KEY"] = MASTER_KEY
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*cli, "check", "--routing-file", str(routing), "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"check exited {done.returncode} on {n} routes: {done.stderr[-500:]}")
+    return wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="6,24,100,500")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--delay", type=float, default=0.3)
+    args = parser.parse_args()
+    if not LITELLM.is_file():
+        print("LiteLLM is not installed: run scripts/install-litellm.sh", file=sys.stderr)
+        return 2
+    if shutil.which("curl") is None:
+        print("curl is needed (apt-get install curl)", file=sys.stderr)
+        return 2
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    cli = find_cli()
+    print(f"# routing-guard vs LiteLLM /health, upstream delay {args.delay * 1000:.0f} ms")
+    print(f"\n{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, repeat {args.repeat}\n")
+    print("| routes | LiteLLM `/health` | `routing-guard check` (defaults) | ratio | check per route |")
+    print("|---:|---:|---:|---:|---:|")
+    ratios: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="rg-peer-") as tmp, FakeGateway(delay=args.delay) as upstream:
+        for n in sizes:
+            config, routing = Path(tmp, f"litellm-{n}.yaml"), Path(tmp, f"routing-{n}.yml")
+            write_proxy_config(config, upstream.base_url, n)
+            proxy = LiteLLMProxy(config, Path(tmp, f"litellm-{n}.log"))
+            try:
+                proxy.wait_live()
+                write_routing(routing, f"{proxy.root}/v1", n)
+                time_health(proxy, n)  # warm both paths once: first calls build LiteLLM's clients
+                time_check(cli, routing, n)
+                health, check = [], []
+                for _ in range(args.repeat):
+                    health.append(time_health(proxy, n))
+                    check.append(time_check(cli, routing, n))
+            finally:
+                proxy.stop()
+            peer, ours = statistics.median(health), statistics.median(check)
+            ratios[n] = ours / peer
+            print(
+                f"| {n} | {peer:.2f} s | {ours:.2f} s | {ours / peer:.2f}x | {ours / n * 1000:.1f} ms |",
+                flush=True,
+            )
+    if GOAL_ROUTES in ratios:
+        ratio = ratios[GOAL_ROUTES]
+        verdict = "met" if ratio <= GOAL_RATIO else f"NOT met ({ratio / GOAL_RATIO:.2f}x over the goal)"
+        print(f"\nGoal: {GOAL_ROUTES} routes within {GOAL_RATIO}x of LiteLLM's /health: {verdict}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
