@@ -189,7 +189,8 @@ class Checker:
         else:
             reply = self.read_reply(protocol, exchange, route.stream)
             served = read_served(exchange.headers, reply)
-            result.served_model = served.model
+            result.served_model, result.served_header = served.model, served.header
+            result.provider = served.provider
             judged = judge_reply(
                 requested=route.model,
                 reply=reply,

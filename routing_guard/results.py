@@ -24,6 +24,7 @@ Verdict = Literal[
     "timeout",
     "context_too_small",
     "not_listed",
+    "drifted",
     "skipped",
 ]
 
@@ -38,6 +39,7 @@ ROUTING_FAILURES: frozenset[str] = frozenset(
         "http_error",
         "context_too_small",
         "not_listed",
+        "drifted",
     }
 )
 OPERATIONAL_FAILURES: frozenset[str] = frozenset({"auth_error", "rate_limited", "unreachable", "timeout"})
@@ -67,6 +69,8 @@ class ProbeResult:
     api: str
     model_returned: str | None = None
     served_model: str | None = None  # what a gateway header or field says really answered
+    served_header: str | None = None  # the header that named served_model
+    provider: str | None = None  # the upstream provider where the gateway says (OpenRouter's body)
     http_status: int | None = None
     verdict: Verdict = "skipped"
     notes: str = ""
