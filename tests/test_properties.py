@@ -30,7 +30,7 @@ VERDICTS = set(get_args(Verdict))
 CONTRACT_VERDICTS = {
     "pass", "model_mismatch", "fallback_detected", "silent_fallback", "empty_response", "bad_response",
     "http_error", "auth_error", "rate_limited", "unreachable", "timeout", "context_too_small",
-    "not_listed", "skipped",
+    "not_listed", "drifted", "skipped",
 }  # fmt: skip
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
