@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TextIO, cast
 
 from routing_guard.config import route_names
-from routing_guard.redact import workflow_data, workflow_property
+from routing_guard.redact import annotation_text, workflow_data, workflow_property
 
 Mode = Literal["check", "validate"]
 FailOn = Literal["any", "routing"]
@@ -136,9 +136,9 @@ def command(
     if line:
         props.append(f"line={int(line)}")
     if title:
-        props.append(f"title={workflow_property(title)}")
+        props.append(f"title={workflow_property(annotation_text(title, 200))}")
     head = f"{kind} {','.join(props)}" if props else kind
-    return f"::{head}::{workflow_data(message)}"
+    return f"::{head}::{workflow_data(annotation_text(message))}"
 
 
 @contextmanager

@@ -21,8 +21,10 @@ only inside our own commands, where `workflow_data` escapes `%` first so it stay
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
+import string
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -60,44 +62,143 @@ _MARKDOWN_ESCAPES = str.maketrans(
 )
 
 
+# Characters a secret can be split by without any visible change: format characters (zero-width
+# space, soft hyphen, bidi marks, word joiner, BOM...), controls, and the other default-ignorable
+# code points (combining grapheme joiner, Hangul fillers, variation selectors).
+_IGNORABLE_EXTRA = frozenset(
+    {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0}
+    | set(range(0x180B, 0x1810))
+    | set(range(0xFE00, 0xFE10))
+    | set(range(0xE0100, 0xE01F0))
+)
+# Escapes that render as one character: percent (URL), JSON/terminal (\u00e9, \x41), HTML
+# numeric and the few named entities our Markdown escaping writes, Markdown backslash escapes.
+_ESCAPE = re.compile(
+    r"%([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|&#(\d{1,7});|&#[xX]([0-9A-Fa-f]{1,6});"
+    r"|&(amp|lt|gt|quot|apos);|\\([!-/:-@\[-`{-~])"
+)
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_PLAIN = re.compile(r"[^ -$'-\[\]-~]")  # anything but printable ASCII without `%`, `&` and `\`
+
+
+def _is_ignorable(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf") or ord(char) in _IGNORABLE_EXTRA
+
+
+def _fold(char: str) -> str:
+    """One character as matching sees it: nothing if invisible, else its NFKC form (fullwidth is ASCII)."""
+    if " " <= char <= "~":
+        return char
+    if _is_ignorable(char):
+        return ""
+    return "".join(c for c in unicodedata.normalize("NFKC", char) if not _is_ignorable(c))
+
+
+def _unescape(match: re.Match[str]) -> str:
+    percent, json_u, hex_x, decimal, hexa, named, backslashed = match.groups()
+    if named or backslashed:
+        return _NAMED[named] if named else backslashed
+    code = int(percent or json_u or hex_x or hexa or "", 16) if not decimal else int(decimal)
+    if percent and code >= 0x80:  # a byte of a multi-byte UTF-8 sequence: keep it as written
+        return match[0]
+    return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match[0]
+
+
+def _skeleton(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text as matching sees it, and for each of its characters the span of `text` it came from."""
+    if not _PLAIN.search(text):
+        return text, [(i, i + 1) for i in range(len(text))]
+    view: list[str] = []
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while position < len(text):
+        match = _ESCAPE.match(text, position) if text[position] in "%&\\" else None
+        if match is not None:
+            unit, end = _unescape(match), match.end()
+            if unit == match[0]:
+                unit, end = text[position], position + 1
+        else:
+            unit, end = text[position], position + 1
+        for char in _fold(unit):
+            view.append(char)
+            spans.append((position, end))
+        position = end
+    return "".join(view), spans
+
+
+def _echo_forms(secret: str) -> list[str]:
+    """The secret, and the parts of its base64 forms that any base64 text holding it must contain."""
+    forms = [secret] if secret else []
+    data = secret.encode("utf-8", "surrogatepass")
+    if len(data) < MIN_RUN:
+        return forms
+    for offset in range(3):  # the secret's first byte can sit at any position of a 3-byte group
+        encoded = base64.b64encode(bytes(offset) + data).decode()
+        # Only base64 characters whose 6 bits all come from the secret are certain to appear.
+        first, last = -(-8 * offset // 6), (8 * (offset + len(data))) // 6
+        core = encoded[first:last]
+        forms += [core, core.translate(_URLSAFE)]
+    return forms
+
+
+_URLSAFE = str.maketrans("+/", "-_")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 class Redactor:
-    """Replaces a set of secrets, and every run of 8+ consecutive characters of one, by `***`."""
+    """Replaces a set of secrets, and every run of 8+ consecutive characters of one, by `***`.
+
+    Matching is done on a normalised view of the text (see `_skeleton`), so a secret is found
+    through the forms a gateway or a renderer may give it: with invisible characters inside,
+    percent-, JSON-, Markdown- or HTML-escaped, fullwidth, base64-encoded at any byte alignment,
+    and (runs of 8+) in another case, as a hex key may be echoed. Normalising only ever masks more.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        self._runs: set[str] = set()
-        short: set[str] = set()
+        self._runs: set[str] = set()  # every 8-character window, ASCII letters lower-cased
+        self._short: set[str] = set()  # secrets shorter than a run, matched whole and exactly
         for secret in secrets:
-            if len(secret) >= MIN_RUN:
-                self._runs.update(secret[i : i + MIN_RUN] for i in range(len(secret) - MIN_RUN + 1))
-            elif secret:
-                short.add(secret)
-        longest_first = sorted(short, key=len, reverse=True)
-        self._short = re.compile("|".join(map(re.escape, longest_first))) if short else None
+            for form in _echo_forms(secret):
+                view = _skeleton(form)[0]
+                if len(view) >= MIN_RUN:
+                    lower = view.translate(_ASCII_LOWER)
+                    self._runs.update(lower[i : i + MIN_RUN] for i in range(len(lower) - MIN_RUN + 1))
+                elif view:
+                    self._short.add(view)
+        self._short_sizes = sorted({len(s) for s in self._short})
 
     def scrub(self, text: str) -> str:
-        if self._runs:
-            text = self._scrub_runs(text)
-        if self._short is not None:
-            text = self._short.sub(MASK, text)
-        return text
-
-    def _scrub_runs(self, text: str) -> str:
-        # Every 8-character window that occurs in a secret is masked; overlapping or touching
-        # windows merge, so a whole key, or any longer run of it, becomes a single `***`.
-        runs = self._runs
-        starts = [i for i in range(len(text) - MIN_RUN + 1) if text[i : i + MIN_RUN] in runs]
-        if not starts:
+        if not (self._runs or self._short) or not text:
             return text
+        view, spans = _skeleton(text)
+        hits: list[tuple[int, int]] = []
+        if self._runs:
+            lower = view.translate(_ASCII_LOWER)
+            hits += [
+                (spans[i][0], spans[i + MIN_RUN - 1][1])
+                for i in range(len(lower) - MIN_RUN + 1)
+                if lower[i : i + MIN_RUN] in self._runs
+            ]
+        for size in self._short_sizes:
+            hits += [
+                (spans[i][0], spans[i + size - 1][1])
+                for i in range(len(view) - size + 1)
+                if view[i : i + size] in self._short
+            ]
+        if not hits:
+            return text
+        # Overlapping or touching matches merge, so a whole key, or any longer run of it, is one `***`.
+        hits.sort()
         pieces: list[str] = []
         kept_from = 0
-        span_start, span_end = starts[0], starts[0] + MIN_RUN
-        for start in starts[1:]:
+        span_start, span_end = hits[0]
+        for start, end in hits[1:]:
             if start <= span_end:
-                span_end = start + MIN_RUN
+                span_end = max(span_end, end)
                 continue
             pieces += [text[kept_from:span_start], MASK]
             kept_from = span_end
-            span_start, span_end = start, start + MIN_RUN
+            span_start, span_end = start, end
         pieces += [text[kept_from:span_start], MASK, text[span_end:]]
         return "".join(pieces)
 
@@ -137,7 +238,7 @@ def _per_char(text: str, fix: Callable[[str], str]) -> str:
 
 
 def _escape_for_terminal(char: str) -> str:
-    if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
+    if unicodedata.category(char) == "Cs" or _is_ignorable(char):
         code = ord(char)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return char
@@ -154,11 +255,30 @@ def terminal_text(text: str, limit: int = 200) -> str:
     return _bounded(text, limit, _clean_terminal)
 
 
+def _escape_for_annotation(char: str) -> str:
+    if char in "\r\n":  # kept: `workflow_data` encodes them, the annotation shows a line break
+        return char
+    if char in _LINE_BREAKS or char == "\t":
+        return " "
+    return _escape_for_terminal(char)
+
+
+def _clean_annotation(text: str) -> str:
+    return _per_char(_ANSI.sub("", text), _escape_for_annotation)
+
+
+def annotation_text(text: str, limit: int = 4000) -> str:
+    """Text for a workflow command's message or title, as the terminal table shows it: no ANSI
+    escapes; controls, bidi overrides and other invisible format characters written as `\\xNN` /
+    `\\uNNNN`. Line breaks stay (the command's escaping encodes them)."""
+    return _bounded(text, limit, _clean_annotation)
+
+
 def _clean_for_markdown(char: str) -> str:
     category = unicodedata.category(char)
     if category == "Cs":
         return "\ufffd"
-    if category in ("Cc", "Cf"):
+    if category in ("Cc", "Cf") or ord(char) in _IGNORABLE_EXTRA:
         return ""
     return char
 
