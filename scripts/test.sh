@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (idempotent, fast when
 # already done), lints, then runs every test: unit, gateway fixtures, faults, the real LiteLLM
-# proxy and the action's container run as the GitHub runner runs it.
+# proxy, the real Portkey gateway and the action's container run as the GitHub runner runs it.
 # Extra arguments go to pytest, e.g. `scripts/test.sh -k verdict`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,6 +10,7 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' -r requirements-lint.txt
 bash scripts/install-litellm.sh
+bash scripts/install-portkey.sh
 # The container tests run the image with podman as root (scripts/container-setup.sh builds a local
 # Debian base). Where that is impossible (GitHub's hosted runners: not root, no Debian mirror) set
 # ROUTING_GUARD_CONTAINER_TESTS=skip; the workflow's own image job covers the image there.
