@@ -51,6 +51,13 @@ class Route(BaseModel):
     stream: bool = False
     min_context: int | None = None
     line: int = 0  # line of the route's key in the routing file (1-based; 0 when unknown)
+    # The fields the routing file writes for this route (its own or through `defaults`). A route that
+    # writes neither `api` nor `stream` is probed the way the coding agents that use it call it.
+    written: frozenset[str] = frozenset()
+    # Only on a route probed as a coding agent calls it (docs/agents/README.md): the agent's headers
+    # and the query string it appends to the protocol's path.
+    agent_headers: dict[str, str] = Field(default_factory=dict)
+    agent_query: str = ""
 
 
 class RoutingConfig(BaseModel):

@@ -648,7 +648,8 @@ def _build(parsed: _Parsed) -> RoutingConfig:
     for name, own in data["routes"].items():
         fields = {"api": gateway.api, **defaults, **own}
         fields["request"] = {**defaults.get("request", {}), **own.get("request", {})}
-        routes.append(Route(name=name, line=parsed.lines.get(("routes", name), 0), **fields))
+        written = frozenset({**defaults, **own})
+        routes.append(Route(name=name, line=parsed.lines.get(("routes", name), 0), written=written, **fields))
     return RoutingConfig(
         version=data["version"], gateway=gateway, routes=tuple(routes), source=Path(parsed.display)
     )
