@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +19,7 @@ from routing_guard.probe import Exchange, Prober
 from routing_guard.protocols import PROTOCOLS, Protocol, Reply, auth_headers, output_budget
 from routing_guard.redact import Redactor
 from routing_guard.results import ErrorPathResult, RouteResult, RunResult
+from routing_guard.transport import Connection, connect
 from routing_guard.verdict import Judgement, judge_error_path, judge_http_failure, judge_reply, read_served
 
 ModelsMode = Literal["off", "with", "only"]
@@ -65,8 +67,16 @@ def utc_now() -> str:
 
 
 class Checker:
-    def __init__(self, config: RoutingConfig, key: str, options: CheckOptions, redactor: Redactor) -> None:
+    def __init__(
+        self,
+        config: RoutingConfig,
+        key: str,
+        options: CheckOptions,
+        redactor: Redactor,
+        connection: Connection,
+    ) -> None:
         self.config = config
+        self.connection = connection
         self.key = key
         self.options = options
         self.redactor = redactor
@@ -92,7 +102,7 @@ class Checker:
             timeout=self.options.timeout,
             retries=self.options.retries,
             concurrency=self.options.concurrency,
-            tls=urlsplit(self.base).scheme == "https",
+            connection=self.connection,
         ) as prober:
             listing_task = asyncio.ensure_future(self.listing(prober)) if want_listing else None
             if self.options.models == "only":
@@ -246,9 +256,12 @@ class Checker:
         hint = f"Could not reach {gateway_host(self.base)}: check gateway.base_url, DNS and the network."
         if "TLS" in exchange.failure_detail:
             hint = (
-                "TLS failed: for a gateway behind a corporate CA, point SSL_CERT_FILE at the CA bundle "
-                "(see README, 'Custom CA')."
+                f"TLS failed; trusted: {self.connection.trust}. For a gateway behind a corporate CA "
+                "(or a TLS-inspecting proxy), pass its PEM file with --ca-certificates PATH "
+                "(action input ca-certificates)."
             )
+        if self.connection.proxy_shown:
+            hint += f" Requests go through the proxy {self.connection.proxy_shown}; NO_PROXY bypasses it."
         return Judgement("unreachable", f"{exchange.failure_detail} ({tries})", hint)
 
     # -- model listing -------------------------------------------------------------------------
@@ -324,6 +337,16 @@ def select_routes(config: RoutingConfig, names: tuple[str, ...]) -> tuple[Route,
     return tuple(r for r in config.routes if r.name in names)
 
 
-def run_check(config: RoutingConfig, key: str, options: CheckOptions, redactor: Redactor) -> RunResult:
+def run_check(
+    config: RoutingConfig,
+    key: str,
+    options: CheckOptions,
+    redactor: Redactor,
+    connection: Connection | None = None,
+) -> RunResult:
+    """Run the check; without `connection`, proxies and CAs come from the environment
+    (raises TransportError for a setting that cannot work, before any request)."""
     routes = select_routes(config, options.routes)
-    return asyncio.run(Checker(config, key, options, redactor).run(routes))
+    if connection is None:
+        connection = connect(config.gateway.base_url, os.environ, sends_secret=config.needs_key)
+    return asyncio.run(Checker(config, key, options, redactor, connection).run(routes))

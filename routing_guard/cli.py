@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from routing_guard import __version__
+from routing_guard.credentials import KEY_ENV, read_secret, run_secrets, secret_problem
 from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL
 
 if TYPE_CHECKING:
     from routing_guard.config import RoutingConfig
     from routing_guard.redact import Redactor
 
-KEY_ENV = "ROUTING_GUARD_API_KEY"
+__all__ = ["KEY_ENV", "main", "run"]
 
 
 class UsageError(Exception):
@@ -101,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="append the Markdown summary here (default: $GITHUB_STEP_SUMMARY if set)",
     )
     check.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (text)")
+    check.add_argument(
+        "--ca-certificates",
+        metavar="PATH",
+        help="PEM file of CA certificates to trust besides the public ones, e.g. a corporate CA "
+        "(default: $ROUTING_GUARD_CA_CERTIFICATES)",
+    )
 
     commands.add_parser(
         "validate", parents=[routing_file], help="validate the routing file (no network, no key)"
@@ -166,6 +173,14 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
             f"no API key: set ${KEY_ENV} (in GitHub Actions pass a secret to the api-key input). "
             "A gateway without authentication needs `gateway.auth: none` in the routing file."
         )
+    from routing_guard.transport import TransportError, connect
+
+    try:
+        connection = connect(
+            config.gateway.base_url, os.environ, sends_secret=config.needs_key, ca_file=args.ca_certificates
+        )
+    except TransportError as err:
+        raise UsageError(str(err)) from None
     for output in (args.report, args.log):
         if output:  # fail on an unwritable place before any request goes out
             Path(output).parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +195,7 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
         concurrency=args.concurrency,
     )
     try:
-        run = run_check(config, key, options, redactor)
+        run = run_check(config, key, options, redactor, connection)
     except UnknownRoute as err:
         known = ", ".join(r.name for r in config.routes)
         raise UsageError(
@@ -208,12 +223,14 @@ def fail(message: str, code: int, redactor: Redactor | None) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    key = os.environ.get(KEY_ENV, "").strip()
+    key = read_secret(os.environ, KEY_ENV)
     redactor: Redactor | None = None
     try:
         from routing_guard.redact import Redactor
 
-        redactor = Redactor([key])
+        redactor = Redactor(run_secrets(os.environ))
+        if args.command != "demo" and key and (problem := secret_problem(KEY_ENV, key)):
+            raise UsageError(problem)
         if args.command == "validate":
             return cmd_validate(args)
         if args.command == "demo":

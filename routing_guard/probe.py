@@ -24,6 +24,7 @@ from typing import Any, Literal
 import httpx
 
 from routing_guard.protocols import SSEEvent, SSEParser
+from routing_guard.transport import Connection
 
 MAX_BODY = 2 * 1024 * 1024
 MAX_RETRY_AFTER = 30.0
@@ -101,6 +102,8 @@ def _retry_after(headers: httpx.Headers) -> float | None:
 def describe_transport_error(exc: Exception) -> tuple[Literal["timeout", "unreachable"], str]:
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return "timeout", "no answer in time"
+    if isinstance(exc, httpx.ProxyError):  # the proxy answered the tunnel request with an error
+        return "unreachable", f"the proxy refused the connection ({str(exc)[:80] or 'no reason given'})"
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -133,7 +136,7 @@ class Prober:
         concurrency: int,
         max_body: int = MAX_BODY,
         sleep: Callable[[float], Any] = asyncio.sleep,
-        tls: bool = True,
+        connection: Connection,
     ) -> None:
         self.timeout = timeout
         self.retries = retries
@@ -144,9 +147,9 @@ class Prober:
         self._sleep = sleep
         self._client = httpx.AsyncClient(
             http2=True,
-            # Loading the CA store costs ~20 ms; a plain-http gateway never needs it (no redirects are
-            # followed), and an empty context fails closed should https ever be asked for.
-            verify=True if tls else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
+            verify=connection.verify,
+            proxy=connection.proxy,
+            trust_env=False,  # proxies and CAs come from `transport`, which reads the environment itself
             follow_redirects=False,
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),

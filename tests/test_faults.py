@@ -139,8 +139,8 @@ def test_untrusted_certificate_is_unreachable_with_a_hint(
     route = assert_clean_exit(run, 3, "unreachable", within=5)
     assert "certificate not trusted" in route["notes"]
     assert "1 attempt)" in route["notes"]  # not retried
-    assert "SSL_CERT_FILE" in route["hint"]
-    assert "SSL\\_CERT\\_FILE" in run.summary  # the summary's "What to do", Markdown-escaped
+    assert "--ca-certificates" in route["hint"] and "the public CAs (certifi)" in route["hint"]
+    assert "--ca-certificates" in run.summary  # the summary's "What to do"
     assert server.requests == []  # the request never left the client
 
 
