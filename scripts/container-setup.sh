@@ -12,7 +12,12 @@
 #      later). Rebuilt when this recipe changes;
 #   4. localhost/python-base:local, that base plus this machine's CA bundle, so pip and apt-get
 #      inside `podman build` trust the registries' certificate chain. Rebuilt when the host bundle
-#      or the Debian base changes.
+#      or the Debian base changes;
+#   5. localhost/debian-stock:local, a newcomer's stock Debian bookworm for the README's install
+#      command (tests/container/test_readme_install.py): minbase (what Debian's own container image
+#      is), Debian's python3 WITHOUT python3-venv, sudo, apt's package lists kept as on an installed
+#      system, a user `newcomer` in the sudo group (passwordless: a test cannot type a password) and
+#      this machine's CA bundle as in step 4. Rebuilt when its recipe or the host bundle changes.
 #
 # Exports nothing: tests/container_harness.py derives the same cache dir and sets CONTAINERS_CONF
 # for its own podman calls. Cache dir: $ROUTING_GUARD_CONTAINER_CACHE, else
@@ -38,6 +43,9 @@ DPKG_OPTS=(
   'path-exclude=/usr/share/locale/*'
 )
 RECIPE_LABEL=org.routing-guard.recipe
+STOCK_IMAGE=localhost/debian-stock:local
+STOCK_INCLUDE=python3,sudo,ca-certificates
+STOCK_USER=newcomer
 
 cache_dir="${ROUTING_GUARD_CONTAINER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/routing-guard-container}"
 conf="$cache_dir/containers.conf"
@@ -135,6 +143,30 @@ CONTAINERFILE
   rm -rf "$ctx"
   trap - EXIT
   report "built $BASE_IMAGE (CA layer)" "$(elapsed "$t")"
+fi
+
+# 5. stock Debian for the README's install command ------------------------------------------------
+t=$(now)
+stock_recipe=$( { printf '%s\n' stock-2 "$SUITE" "$STOCK_INCLUDE" "$STOCK_USER"; sha256sum "$CA_BUNDLE"; } \
+  | sha256sum | cut -c1-16)
+if [ "$(label_of "$STOCK_IMAGE")" = "$stock_recipe" ]; then
+  report "$STOCK_IMAGE is current" "$(elapsed "$t")"
+else
+  mirror=$(apt_mirror) || { echo "container-setup: no Debian mirror in the apt sources" >&2; exit 1; }
+  work=$(mktemp -d "$cache_dir/stock.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  cp "$CA_BUNDLE" "$work/ca-certificates.crt"
+  mmdebstrap --quiet --variant=minbase --include="$STOCK_INCLUDE" --skip=cleanup/apt/lists \
+    --customize-hook="chroot \"\$1\" useradd --create-home --groups sudo --shell /bin/bash $STOCK_USER" \
+    --customize-hook="echo '$STOCK_USER ALL=(ALL) NOPASSWD: ALL' > \"\$1/etc/sudoers.d/$STOCK_USER\"" \
+    --customize-hook="copy-in $work/ca-certificates.crt /etc/ssl/certs" \
+    "$SUITE" "$work/stock.tar" "$mirror"
+  "${P[@]}" import --quiet --change "LABEL $RECIPE_LABEL=$stock_recipe" \
+    --change "ENV PIP_CERT=$CA_BUNDLE" --change "ENV SSL_CERT_FILE=$CA_BUNDLE" \
+    "$work/stock.tar" "$STOCK_IMAGE" >/dev/null
+  rm -rf "$work"
+  trap - EXIT
+  report "built $STOCK_IMAGE (mmdebstrap + import)" "$(elapsed "$t")"
 fi
 
 report "total" "$(elapsed "$t_all")"
