@@ -8,7 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' -r requirements-lint.txt
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' -r requirements-lint.txt \
+  -r requirements-release.txt
 bash scripts/install-litellm.sh
 bash scripts/install-portkey.sh
 # The container tests run the image with podman as root (scripts/container-setup.sh builds a local
