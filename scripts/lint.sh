@@ -20,6 +20,7 @@ check zizmor --offline --strict-collection --no-progress .github/ action.yml exa
 check check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
 check check-jsonschema --builtin-schema vendor.github-actions action.yml
 check check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+check check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab/.gitlab-ci.yml
 check hadolint Dockerfile
 
 if ((${#failed[@]})); then
