@@ -139,8 +139,12 @@ class Checker:
         stream = route.stream if route else False
         body = protocol.body(model, extra, stream)
         url = endpoint(self.base, protocol.path)
+        headers = self.headers(protocol)
+        if route is not None and (route.agent_headers or route.agent_query):  # as a coding agent calls it
+            url += f"?{route.agent_query}" if route.agent_query else ""
+            headers = {**route.agent_headers, **headers}
         terminal = protocol.is_terminal if stream else None
-        exchange = await prober.post(url, self.headers(protocol), body, terminal)
+        exchange = await prober.post(url, headers, body, terminal)
         notes: list[str] = []
         # OpenAI's reasoning models refuse max_tokens on chat completions; ask once more the way they want.
         if (
@@ -150,7 +154,7 @@ class Checker:
             and "max_tokens" not in extra
         ):
             body["max_completion_tokens"] = body.pop("max_tokens")
-            retry = await prober.post(url, self.headers(protocol), body, terminal)
+            retry = await prober.post(url, headers, body, terminal)
             retry.attempts += exchange.attempts
             exchange = retry
             notes.append("sent max_completion_tokens (the model refuses max_tokens; set it in `request`)")
