@@ -12,6 +12,7 @@ python=${PYTHON:-python3}
   -r requirements-release.txt
 bash scripts/install-litellm.sh
 bash scripts/install-portkey.sh
+bash scripts/install-act.sh
 # The container tests run the image with podman as root (scripts/container-setup.sh builds a local
 # Debian base). Where that is impossible (GitHub's hosted runners: not root, no Debian mirror) set
 # ROUTING_GUARD_CONTAINER_TESTS=skip; the workflow's own image job covers the image there.
