@@ -121,10 +121,12 @@ def _walk(node: Node) -> Iterator[Node]:
 
 
 def _is_trailing_comma(node: Node) -> bool:
-    if node.type != "ERROR" or (node.text or b"").strip() != b",":
+    """A comma right before `}` or `]` (tree-sitter recovers it as an ERROR, or as a `,` followed by
+    a zero-width MISSING value)."""
+    if node.type not in (",", "ERROR") or (node.text or b"").strip() != b",":
         return False
     following = node.next_sibling
-    while following is not None and following.type == "comment":
+    while following is not None and (following.type == "comment" or following.is_missing):
         following = following.next_sibling
     return following is not None and following.type in ("}", "]")
 
@@ -175,7 +177,7 @@ def _json_lines(node: Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
             if value is not None:
                 _json_lines(value, (*path, name), lines)
     elif node.type == "array":
-        items = (item for item in node.named_children if item.type != "comment")
+        items = (c for c in node.named_children if c.type not in ("comment", "ERROR") and not c.is_missing)
         for index, item in enumerate(items):
             lines[(*path, index)] = item.start_point.row + 1
             _json_lines(item, (*path, index), lines)

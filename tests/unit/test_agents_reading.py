@@ -138,3 +138,14 @@ def test_read_text_rejects_a_directory(tmp_path: Path) -> None:
     (tmp_path / "opencode.json").mkdir()
     with pytest.raises(AgentFileError, match="not a regular file"):
         read_text(tmp_path, "opencode.json")
+
+
+def test_jsonc_comment_markers_inside_strings_and_trailing_commas_everywhere() -> None:
+    doc = parse_json('{"u": "http://x//y/*z*/", /* a\nb */ "k": [1, 2,], "o": {"p": 1,},}', comments=True)
+    assert doc.data == {"u": "http://x//y/*z*/", "k": [1, 2], "o": {"p": 1}}
+    assert doc.line("k") == 2 and (("k", 2) not in doc.lines)
+
+
+def test_jsonc_double_comma_is_still_an_error() -> None:
+    with pytest.raises(AgentFileError, match="not valid JSON"):
+        parse_json('{"a": 1,,}', comments=True)
