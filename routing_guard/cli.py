@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, NoReturn
 
 from routing_guard import __version__
 from routing_guard.credentials import KEY_ENV, read_secret, run_secrets, secret_problem
-from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL
+from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL, RunResult
 
 if TYPE_CHECKING:
     from routing_guard.config import RoutingConfig
+    from routing_guard.lock import Lock
     from routing_guard.redact import Redactor
 
 __all__ = ["KEY_ENV", "main", "run"]
@@ -67,9 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--routing-file", metavar="PATH", help="routing file (default: auto-detected, see README)"
     )
 
-    check = commands.add_parser(
-        "check", parents=[routing_file], help="probe the gateway for every route and the error path"
+    lock_file = argparse.ArgumentParser(add_help=False)
+    lock_file.add_argument(
+        "--lock-file", metavar="PATH", help="routing lock (default: beside the routing file, .lock.json)"
     )
+
+    check = argparse.ArgumentParser(add_help=False)  # the options `check` and `lock` share
     check.add_argument("--gateway-url", metavar="URL", help="override gateway.base_url")
     check.add_argument(
         "--route",
@@ -109,8 +113,27 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $ROUTING_GUARD_CA_CERTIFICATES)",
     )
 
+    check_command = commands.add_parser(
+        "check",
+        parents=[routing_file, check, lock_file],
+        help="probe the gateway for every route and the error path",
+    )
+    check_command.add_argument("--no-lock", action="store_true", help="ignore the routing lock")
+    check_command.add_argument(
+        "--on-drift",
+        choices=("fail", "warn"),
+        default="fail",
+        help="a route whose identity moved from its lock entry fails (default) or warns",
+    )
     commands.add_parser(
-        "validate", parents=[routing_file], help="validate the routing file (no network, no key)"
+        "lock",
+        parents=[routing_file, check, lock_file],
+        help="run the check and, when every route passed, write the routing lock",
+    )
+    commands.add_parser(
+        "validate",
+        parents=[routing_file, lock_file],
+        help="validate the routing file and its lock (no network, no key)",
     )
     commands.add_parser("demo", help="run the check against a local demo gateway (no key, no network)")
     return parser
@@ -142,10 +165,27 @@ def load_config(routing_file: str | None) -> RoutingConfig:
         raise UsageError(str(err)) from None
 
 
+def load_lock_for(config: RoutingConfig, lock_file: str | None) -> Lock | None:
+    from routing_guard.lock import LockError, read_lock_for
+
+    try:
+        return read_lock_for(config.source, lock_file)
+    except LockError as err:
+        raise UsageError(str(err)) from None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    from routing_guard.lock import lock_warnings
+
     config = load_config(args.routing_file)
     names = ", ".join(r.name for r in config.routes)
     _print(f"{config.source}: valid, {len(config.routes)} route(s): {names}")
+    lock = load_lock_for(config, args.lock_file)
+    if lock is not None:
+        warnings = lock_warnings(lock, config)
+        _print(f"{lock.path}: valid, {len(lock.routes)} locked route(s)")
+        for warning in warnings:
+            _print(f"warning: {warning}", err=True)
     return EXIT_OK
 
 
@@ -194,6 +234,13 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
         retries=args.retries,
         concurrency=args.concurrency,
     )
+    locking = args.command == "lock"
+    if locking and options.models == "only":
+        raise UsageError("lock: --models-only sends no probe, so it observes nothing to lock; drop it")
+    if locking:
+        lock = previous_lock(config, args)
+    else:
+        lock = None if args.no_lock else load_lock_for(config, args.lock_file)
     try:
         run = run_check(config, key, options, redactor, connection)
     except UnknownRoute as err:
@@ -201,6 +248,12 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
         raise UsageError(
             f"--route: unknown route {err.args[0]!r} (routes in {config.source}: {known})"
         ) from None
+    if locking:
+        written = write_run_lock(config, run, lock, args, redactor)
+    elif lock is not None and options.models != "only":
+        from routing_guard.lock import apply_lock
+
+        apply_lock(run, config, lock, on_drift=args.on_drift)
 
     if args.format == "json":
         _print(report.format_json(run), redactor=redactor)
@@ -213,7 +266,58 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
     summary = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         report.append_summary(summary, report.render_summary(run, redactor=redactor))
+    if locking:
+        _print(written, err=args.format == "json", redactor=redactor)
     return run.exit_code
+
+
+def previous_lock(config: RoutingConfig, args: argparse.Namespace) -> Lock | None:
+    """The lock `lock` rewrites: none is fine; an unreadable one is replaced, unless --route keeps parts."""
+    from routing_guard.lock import LockError, load_lock, lock_path_for
+
+    path = lock_path_for(config.source, args.lock_file)
+    if not path.exists():
+        return None
+    try:
+        return load_lock(path, str(path))
+    except LockError as err:
+        if args.route:
+            raise UsageError(
+                f"{err} (--route keeps the other entries, so the lock must be readable)"
+            ) from None
+        _print(f"routing-guard: {path} is unreadable and will be replaced ({err})", err=True)
+        return None
+
+
+def write_run_lock(
+    config: RoutingConfig, run: RunResult, previous: Lock | None, args: argparse.Namespace, redactor: Redactor
+) -> str:
+    """`lock`: after a passing run, write the lock; the line to print says what happened."""
+    from routing_guard.lock import (
+        lock_diff,
+        lock_path_for,
+        relock,
+        unobservable,
+        unobservable_warning,
+        write_lock,
+    )
+
+    path = lock_path_for(config.source, args.lock_file)
+    for result in run.routes:
+        if result.passed and unobservable(result):
+            result.warnings.append(unobservable_warning(result))
+    if not run.passed:
+        return f"routing-guard: not every check passed, so {path} was not written (exit {run.exit_code})"
+    lock = relock(previous, run, only_selected=bool(args.route))
+    changed = lock_diff(previous, lock)
+    write_lock(lock, path)
+    lines = [f"routing-guard: locked {len(run.routes)} route(s) in {path}"]
+    if previous is not None and not changed:
+        lines[0] += " (unchanged)"
+    lines += [
+        f"  {name}: {was or 'not locked'} -> {now or 'removed'}" for name, (was, now) in changed.items()
+    ]
+    return redactor.scrub("\n".join(lines))
 
 
 def fail(message: str, code: int, redactor: Redactor | None) -> NoReturn:

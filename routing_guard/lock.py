@@ -82,6 +82,19 @@ def default_lock_path(routing_file: Path) -> Path:
     return routing_file.with_name(routing_file.stem + LOCK_SUFFIX)
 
 
+def lock_path_for(routing_file: Path, lock_file: str | None) -> Path:
+    """The lock a run uses: the one named (--lock-file, input lock-file), else the default one."""
+    return Path(lock_file) if lock_file else default_lock_path(routing_file)
+
+
+def read_lock_for(routing_file: Path, lock_file: str | None) -> Lock | None:
+    """The lock `check` and `validate` judge against: a named lock must exist, the default one may not."""
+    path = lock_path_for(routing_file, lock_file)
+    if not lock_file and not path.exists():
+        return None
+    return load_lock(path, str(path))
+
+
 # --- reading ---------------------------------------------------------------------------------------
 
 
@@ -136,7 +149,7 @@ def parse_lock(text: str, display: str) -> Lock:
         more = len(errors) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise LockError(display, line, f"{message}; {_RELOCK}")
+        raise LockError(display, line, f"{message} ({_RELOCK})")
     data: dict[str, Any] = parsed.data
     return Lock(
         gateway_host=data["gateway_host"],
@@ -268,6 +281,35 @@ def write_lock(lock: Lock, path: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def identity_text(entry: LockEntry | None) -> str | None:
+    """One line for a table cell: "gpt-4o-2024-08-06, served by openai/gpt-4o, provider OpenAI"."""
+    if entry is None:
+        return None
+    parts = [entry.model_returned or "no model"]
+    if entry.served_model:
+        parts.append(f"served by {entry.served_model}")
+    if entry.provider:
+        parts.append(f"provider {entry.provider}")
+    return ", ".join(parts)
+
+
+def lock_diff(old: Lock | None, new: Lock | None) -> dict[str, tuple[str | None, str | None]]:
+    """Routes whose locked identity differs between two locks: route -> (was, now), None for no entry."""
+    before = old.routes if old is not None else {}
+    after = new.routes if new is not None else {}
+    changed = {}
+    for name in sorted({*before, *after}):
+        was, now = before.get(name), after.get(name)
+        if (
+            was is None
+            or now is None
+            or not was.same_identity(now)
+            or was.model_requested != now.model_requested
+        ):
+            changed[name] = (identity_text(was), identity_text(now))
+    return changed
 
 
 # --- judging a run against the lock ------------------------------------------------------------------

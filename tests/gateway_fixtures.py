@@ -26,7 +26,8 @@ Running the product:
     gateway_url(httpserver, path="/v1")   the server's URL on 127.0.0.1 (loopback: plain http allowed)
     routing_file(folder, routes, *, base_url, api=..., auth=..., ...)   writes model-routing.yml
     use_key(monkeypatch, key=KEY)     sets ROUTING_GUARD_API_KEY, removes GITHUB_* summary/output
-    run_check(capsys, routing, *args) runs `routing-guard check` in-process with --report, --summary
+    run_check(capsys, routing, *args, command="check")   runs `routing-guard check` (or `lock`)
+                                      in-process with --report, --summary
                                       and --log next to the routing file (defaults --retries 0
                                       --timeout 5, which later args override) -> CheckRun
     CheckRun                          exit_code, report (the --report document), stdout, stderr,
@@ -268,14 +269,18 @@ class CheckRun:
         return "\n".join([self.stdout, self.stderr, json.dumps(self.report), self.summary, self.log])
 
 
-def run_check(capsys: pytest.CaptureFixture[str], routing: Path, *args: str) -> CheckRun:
-    """Run `routing-guard check --routing-file ROUTING ...` in-process, as a user would."""
+def run_check(
+    capsys: pytest.CaptureFixture[str], routing: Path, *args: str, command: str = "check"
+) -> CheckRun:
+    """Run `routing-guard check --routing-file ROUTING ...` in-process, as a user would.
+
+    `command="lock"` runs `routing-guard lock` with the same options instead."""
     folder = routing.parent
     report, summary, log = folder / "report.json", folder / "summary.md", folder / "log.jsonl"
     for path in (report, summary, log):
         path.unlink(missing_ok=True)
     capsys.readouterr()
-    argv = ["check", "--routing-file", str(routing), "--report", str(report), "--summary", str(summary)]
+    argv = [command, "--routing-file", str(routing), "--report", str(report), "--summary", str(summary)]
     argv += ["--log", str(log), "--retries", "0", "--timeout", "5", *args]
     code = main(argv)
     out = capsys.readouterr()
