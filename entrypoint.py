@@ -30,6 +30,7 @@ from routing_guard import cli, github
 from routing_guard.changes import RouteChanges, changes_markdown, diff_routes
 from routing_guard.config import RoutingConfig
 from routing_guard.github import ActionInputs, InputError, command, emit, group
+from routing_guard.lock import LockChanges, LockError, default_lock_path, load_lock, lock_diff, parse_lock
 from routing_guard.redact import Redactor, markdown_cell
 from routing_guard.report import append_summary
 from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL, exit_code_of
@@ -151,9 +152,38 @@ class Run:
             )
             return ref, None
 
-    def check_arguments(self, routes: tuple[str, ...]) -> list[str]:
+    def lock_path(self) -> str | None:
+        """The `lock-file` input as a path inside the workspace (None: auto, or `none`)."""
+        value = self.inputs.lock_file
+        if value is None or value == "none":
+            return None
+        path = Path(value)
+        resolved = (self.workspace / path).resolve()
+        if not resolved.is_relative_to(self.workspace.resolve()):
+            raise ActionError(
+                "routing-guard: lock file outside the workspace",
+                f"input `lock-file` must name a file inside the workspace, not `{value}`",
+            )
+        return str(resolved.relative_to(self.workspace.resolve()))
+
+    def lock_arguments(self, command: str) -> list[str]:
+        if self.inputs.lock_file == "none":
+            if command == "lock":
+                raise ActionError(
+                    "routing-guard: no lock to write",
+                    "`mode: lock` writes the routing lock: set `lock-file` to a path, or `auto`, not `none`",
+                )
+            return ["--no-lock"]
+        path = self.lock_path()
+        argv = ["--lock-file", path] if path else []
+        if command == "check":
+            argv += ["--on-drift", self.inputs.on_drift]
+        return argv
+
+    def check_arguments(self, routes: tuple[str, ...], command: str = "check") -> list[str]:
         inputs = self.inputs
-        argv = ["check", "--routing-file", self.path, "--report", str(self.report_path)]
+        argv = [command, "--routing-file", self.path, "--report", str(self.report_path)]
+        argv += self.lock_arguments(command)
         if self.summary_path:
             argv += ["--summary", self.summary_path]
         if inputs.gateway_url:
@@ -195,7 +225,7 @@ class Run:
         return code
 
     def validate(self) -> int:
-        code = self.call_cli(["validate", "--routing-file", self.path])
+        code = self.call_cli(["validate", "--routing-file", self.path, *self.lock_arguments("validate")])
         if code == EXIT_OK:
             self.summary(f"routing-guard: {markdown_cell(self.path)} is a valid routing file.\n")
         return code
@@ -210,8 +240,11 @@ class Run:
             return self.missing_key(), None
         routes = inputs.routes
         changes: RouteChanges | None = None
+        locks: LockChanges = {}
         base = ""
         event = self.environ.get("GITHUB_EVENT_NAME", "")
+        if inputs.mode == "lock":
+            return self.write_lock(routes)
         if inputs.changed_only and event not in PR_EVENTS:
             emit(
                 command(
@@ -221,7 +254,11 @@ class Run:
         elif inputs.changed_only:
             base, old = self.base_routing(self.environ.get("GITHUB_BASE_REF", ""))
             changes = diff_routes(old, config)
-            routes = tuple(r for r in changes.to_probe if not inputs.routes or r in inputs.routes)
+            locks = self.lock_changes(base)
+            # A route whose lock entry changed is probed too: it proves the new entry is the gateway's.
+            known = {route.name for route in config.routes}
+            wanted = dict.fromkeys([*changes.to_probe, *(name for name in locks if name in known)])
+            routes = tuple(r for r in wanted if not inputs.routes or r in inputs.routes)
             if not routes:
                 emit(
                     command(
@@ -230,7 +267,7 @@ class Run:
                     )
                 )
                 code = self.validate()
-                self.summary(changes_markdown(changes, {}, base))
+                self.summary(changes_markdown(changes, {}, base, locks))
                 return code, None
         if self.key:
             os.environ[cli.KEY_ENV] = self.key
@@ -239,8 +276,39 @@ class Run:
         report = read_report(self.report_path)
         if changes is not None:
             verdicts = {str(r.get("route")): str(r.get("verdict")) for r in (report or {}).get("routes", [])}
-            self.summary(changes_markdown(changes, verdicts, base))
+            self.summary(changes_markdown(changes, verdicts, base, locks))
         return code, report
+
+    def write_lock(self, routes: tuple[str, ...]) -> tuple[int, dict[str, Any] | None]:
+        """`mode: lock`: the check, then the lock written into the workspace when everything passed."""
+        if self.key:
+            os.environ[cli.KEY_ENV] = self.key
+        self.report_path.unlink(missing_ok=True)
+        code = self.call_cli(self.check_arguments(routes, command="lock"))
+        path = self.lock_path() or str(default_lock_path(Path(self.path)))
+        if code == EXIT_OK:
+            self.summary(
+                f"routing-guard wrote the routing lock {markdown_cell(path)}: commit it to keep it.\n"
+            )
+        return code, read_report(self.report_path)
+
+    def lock_changes(self, ref: str) -> LockChanges:
+        """Routes whose lock entry differs between the base branch and the checkout (was, now)."""
+        if self.inputs.lock_file == "none":
+            return {}
+        path = self.lock_path() or str(default_lock_path(Path(self.path)))
+        try:
+            new = load_lock(self.workspace / path, path) if (self.workspace / path).is_file() else None
+        except LockError:
+            new = None  # the check itself reports it, at its line
+        old = None
+        shown = self.git("show", f"{ref}:./{path}")
+        if shown.returncode == 0:
+            try:
+                old = parse_lock(shown.stdout, f"{ref}:{path}")
+            except LockError:
+                old = None
+        return lock_diff(old, new)
 
     def missing_key(self) -> int:
         if self.inputs.on_missing_key == "validate":

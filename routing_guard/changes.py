@@ -8,6 +8,7 @@ route is probed, so it marks every route as changed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,30 +72,40 @@ def diff_routes(old: RoutingConfig | None, new: RoutingConfig) -> RouteChanges:
     return RouteChanges(tuple(added), tuple(changed), tuple(removed), tuple(unchanged), gateway_changed)
 
 
-def changes_markdown(changes: RouteChanges, verdicts: dict[str, str], base: str) -> str:
-    """The "Routing change" table for the job summary; `verdicts` maps probed routes to verdicts."""
+def changes_markdown(
+    changes: RouteChanges,
+    verdicts: dict[str, str],
+    base: str,
+    locks: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> str:
+    """The "Routing change" table for the job summary; `verdicts` maps probed routes to verdicts.
+
+    `locks` maps routes whose routing-lock entry changed to the locked identity (was, now); with
+    any, the table shows both, and such a route counts as changed even where its entry did not."""
+    locks = locks or {}
     lines = [
         "### Routing change",
         "",
         f"Compared with the routing file on {markdown_cell(base)}."
         + (" The `gateway` section changed, so every route was probed." if changes.gateway_changed else ""),
         "",
-        "| route | old model | new model | change | verdict |",
-        "| --- | --- | --- | --- | --- |",
+        "| route | old model | new model | change | verdict |"
+        + (" locked (was) | locked (now) |" if locks else ""),
+        "| --- | --- | --- | --- | --- |" + (" --- | --- |" if locks else ""),
     ]
     for change in changes.all:
+        kind: str = change.kind
+        if change.kind == "unchanged" and change.route in locks:
+            kind = "lock changed"
         if change.kind == "removed":
             verdict = "not probed (removed)"
-        elif change.kind == "unchanged":
+        elif kind == "unchanged":
             verdict = "not probed (unchanged)"
         else:
             verdict = verdicts.get(change.route, "not probed")
-        cells = (
-            change.route,
-            change.old_model or "—",
-            change.new_model or "—",
-            change.kind,
-            verdict,
-        )
+        cells = [change.route, change.old_model or "—", change.new_model or "—", kind, verdict]
+        if locks:
+            locked = locks.get(change.route)
+            cells += [(side or "—") for side in locked] if locked else ["", ""]
         lines.append("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n"

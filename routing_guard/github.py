@@ -17,7 +17,8 @@ from typing import Literal, TextIO, cast
 from routing_guard.config import route_names
 from routing_guard.redact import annotation_text, workflow_data, workflow_property
 
-Mode = Literal["check", "validate"]
+Mode = Literal["check", "validate", "lock"]
+OnDrift = Literal["fail", "warn"]
 FailOn = Literal["any", "routing"]
 OnMissingKey = Literal["fail", "validate"]
 ModelsCheck = Literal["false", "true", "only"]
@@ -44,6 +45,8 @@ class ActionInputs:
     on_missing_key: OnMissingKey = "fail"
     fail_on: FailOn = "any"
     log_file: str | None = None
+    lock_file: str | None = None  # None: beside the routing file, if it exists; "none": ignore the lock
+    on_drift: OnDrift = "fail"
 
 
 def read_input(environ: Mapping[str, str], name: str) -> str | None:
@@ -92,7 +95,7 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
         routing_file=read_input(environ, "routing-file"),
         gateway_url=read_input(environ, "gateway-url"),
         api_key=read_input(environ, "api-key") or "",
-        mode=cast(Mode, _choice(environ, "mode", ("check", "validate"), "check")),
+        mode=cast(Mode, _choice(environ, "mode", ("check", "validate", "lock"), "check")),
         routes=route_names([read_input(environ, "routes") or ""]),
         changed_only=_bool(environ, "changed-only"),
         invalid_model=read_input(environ, "invalid-model"),
@@ -104,7 +107,16 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
         on_missing_key=cast(OnMissingKey, _choice(environ, "on-missing-key", ("fail", "validate"), "fail")),
         fail_on=cast(FailOn, _choice(environ, "fail-on", ("any", "routing"), "any")),
         log_file=read_input(environ, "log-file"),
+        lock_file=_lock_file(environ),
+        on_drift=cast(OnDrift, _choice(environ, "on-drift", ("fail", "warn"), "fail")),
     )
+
+
+def _lock_file(environ: Mapping[str, str]) -> str | None:
+    value = read_input(environ, "lock-file")
+    if value is None or value.lower() == "auto":
+        return None
+    return "none" if value.lower() == "none" else value
 
 
 def emit(line: str, out: TextIO | None = None) -> None:

@@ -30,6 +30,7 @@ MARKDOWN_LOCK_NAME = "model-routing.lock.json"  # the lock of a routing block in
 MAX_BYTES = 1024 * 1024
 
 OnDrift = Literal["fail", "warn"]
+LockChanges = dict[str, tuple[str | None, str | None]]  # route -> (locked identity was, now); None: no entry
 
 # The identity fields a lock entry pins, as named in the file and in drift notes.
 IDENTITY_FIELDS = ("model_returned", "served_model", "provider")
@@ -295,11 +296,11 @@ def identity_text(entry: LockEntry | None) -> str | None:
     return ", ".join(parts)
 
 
-def lock_diff(old: Lock | None, new: Lock | None) -> dict[str, tuple[str | None, str | None]]:
+def lock_diff(old: Lock | None, new: Lock | None) -> LockChanges:
     """Routes whose locked identity differs between two locks: route -> (was, now), None for no entry."""
     before = old.routes if old is not None else {}
     after = new.routes if new is not None else {}
-    changed = {}
+    changed: LockChanges = {}
     for name in sorted({*before, *after}):
         was, now = before.get(name), after.get(name)
         if (

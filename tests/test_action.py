@@ -403,7 +403,7 @@ def test_masks_come_before_anything_else(action: Action, capsys: pytest.CaptureF
     assert KEY not in "\n".join(lines[3:])
     assert code == 2
     assert action.annotations("error") == [
-        "::error title=routing-guard%3A bad input::input `mode` must be one of `check`, `validate`, not `nonsense`"
+        "::error title=routing-guard%3A bad input::input `mode` must be one of `check`, `validate`, `lock`, not `nonsense`"
     ]
     assert action.outputs() == {"passed": "false", "exit-code": "2", "failed-routes": "", "report": ""}
 
