@@ -22,7 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match  # type: ignore[im
 
 from routing_guard.config import Route, RoutingConfig
 from routing_guard.results import RouteResult, RunResult
-from routing_guard.routing import RoutingError, _describe, _JsonReader, _Parsed
+from routing_guard.routing import ROUTE_NAME, RoutingError, _describe, _JsonReader, _Parsed
 
 LOCK_VERSION = 1
 LOCK_SUFFIX = ".lock.json"
@@ -152,6 +152,9 @@ def parse_lock(text: str, display: str) -> Lock:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise LockError(display, line, f"{message} ({_RELOCK})")
     data: dict[str, Any] = parsed.data
+    for name in data["routes"]:
+        if not ROUTE_NAME.fullmatch(name):  # the schema's pattern lets a trailing newline through
+            raise LockError(display, parsed.line(("routes", name)), f"route name {name!r} is not allowed")
     return Lock(
         gateway_host=data["gateway_host"],
         routing_file=data["routing_file"],

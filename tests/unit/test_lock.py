@@ -233,6 +233,13 @@ def test_a_broken_lock_is_an_error_naming_the_file_and_the_line(edit, needle, me
     assert str(error).startswith(f".github/model-routing.lock.json:{expected}: ")
 
 
+def test_a_route_name_with_a_trailing_newline_is_refused_at_its_line() -> None:
+    text = GOOD.replace('"commit-message": {', '"commit-message\\n": {')
+    with pytest.raises(LockError, match="route name 'commit-message\\\\n' is not allowed") as caught:
+        parse_lock(text, "x.lock.json")
+    assert caught.value.line == line_of(text, '"commit-message')
+
+
 def test_a_missing_empty_or_binary_lock_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LockError, match="lock file not found; create it with `routing-guard lock`"):
         load_lock(tmp_path / "nope.lock.json", "nope.lock.json")
