@@ -240,3 +240,19 @@ def test_lock_refuses_models_only(routing: Path, capsys: pytest.CaptureFixture[s
     capsys.readouterr()
     assert cli("lock", "--routing-file", str(routing), "--models-only") == 2
     assert "--models-only" in capsys.readouterr().err
+
+
+def test_a_gateway_that_echoes_the_key_in_who_served_cannot_put_it_in_the_lock(
+    routing: Path, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    masked = f"{KEY[:11]}***{KEY[-4:]}"
+    answer = json_response(
+        chat_completion("gpt-4o-2024-08-06", provider=f"key {KEY}"),
+        headers={"x-litellm-model-name": f"openai/{masked}"},
+    )
+    serve(httpserver, {**SNAPSHOTS, "gpt-4o": answer})
+    assert run_lock(capsys, routing).exit_code == 0
+    text = lock_file(routing).read_text(encoding="utf-8")
+    assert all(KEY[i : i + 8] not in text for i in range(len(KEY) - 7))
+    entry = json.loads(text)["routes"]["code-generation"]
+    assert entry["served_model"].startswith("openai/") and entry["provider"].startswith("key ")
