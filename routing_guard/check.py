@@ -14,7 +14,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from routing_guard.config import Api, Route, RoutingConfig
-from routing_guard.listing import ListedModel, Listing, read_listing, retirement_warning
+from routing_guard.listing import MAX_LISTING, ListedModel, Listing, read_listing, retirement_warning
 from routing_guard.probe import Exchange, Prober
 from routing_guard.protocols import PROTOCOLS, Protocol, Reply, auth_headers, output_budget
 from routing_guard.redact import Redactor
@@ -272,7 +272,9 @@ class Checker:
 
     async def listing(self, prober: Prober) -> Listing:
         protocol = PROTOCOLS[self.config.gateway.api]
-        exchange = await prober.get(endpoint(self.base, "/models"), self.headers(protocol))
+        exchange = await prober.get(
+            endpoint(self.base, "/models"), self.headers(protocol), max_body=MAX_LISTING
+        )
         return read_listing(exchange)
 
     def apply_listing(

@@ -33,6 +33,8 @@ DATE_FIELDS = (
     "retirement_date",
 )
 WARN_DAYS = 30
+# OpenRouter's listing is over 1 MiB; a listing this large is no listing routing-guard can use.
+MAX_LISTING = 32 * 1024 * 1024
 
 
 @dataclass
@@ -110,6 +112,9 @@ def read_listing(exchange: Exchange) -> Listing:
         judged = judge_http_failure(exchange.status or 0, exchange.json(), exchange.text, model="the listing")
         listing.failure = f"HTTP {exchange.status}"
         listing.failure_verdict, listing.failure_hint = judged.verdict, judged.hint
+        return listing
+    if exchange.truncated:
+        listing.failure = f"the listing is larger than {MAX_LISTING // 1024 // 1024} MiB (not read further)"
         return listing
     doc = exchange.json()
     items = doc.get("data") if isinstance(doc, dict) else doc

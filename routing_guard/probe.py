@@ -162,8 +162,9 @@ class Prober:
     async def __aexit__(self, *exc: object) -> None:
         await self._client.aclose()
 
-    async def get(self, url: str, headers: dict[str, str]) -> Exchange:
-        return await self._send("GET", url, headers, None, None)
+    async def get(self, url: str, headers: dict[str, str], *, max_body: int | None = None) -> Exchange:
+        """GET, reading at most `max_body` decoded bytes (default: the probe limit)."""
+        return await self._send("GET", url, headers, None, None, max_body)
 
     async def post(
         self,
@@ -182,6 +183,7 @@ class Prober:
         headers: dict[str, str],
         body: dict[str, Any] | None,
         terminal: Callable[[SSEEvent], bool] | None,
+        max_body: int | None = None,
     ) -> Exchange:
         attempts, retried = 0, []
         start = deadline = 0.0
@@ -195,7 +197,8 @@ class Prober:
                 remaining = deadline - time.monotonic()
                 try:
                     answer, retry_after = await asyncio.wait_for(
-                        self._attempt(method, url, headers, body, terminal), min(self.timeout, remaining)
+                        self._attempt(method, url, headers, body, terminal, max_body or self.max_body),
+                        min(self.timeout, remaining),
                     )
                     reason = str(answer.status)
                     transient = answer.status in TRANSIENT_STATUS
@@ -226,12 +229,13 @@ class Prober:
         headers: dict[str, str],
         body: dict[str, Any] | None,
         terminal: Callable[[SSEEvent], bool] | None,
+        max_body: int,
     ) -> tuple[Exchange, float | None]:
         """One request: the answer as read, and the pause its Retry-After asks for."""
         request = self._client.build_request(method, url, headers=headers, json=body)
         response = await self._client.send(request, stream=True)
         try:
-            decoder = _Decoder(response.headers.get("content-encoding", ""), self.max_body)
+            decoder = _Decoder(response.headers.get("content-encoding", ""), max_body)
             chunks: list[bytes] = []
             events: list[SSEEvent] = []
             parser = SSEParser() if terminal is not None and response.status_code == 200 else None

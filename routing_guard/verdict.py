@@ -122,15 +122,36 @@ class Judgement:
     hint: str = ""
 
 
+_ANSWER_LIKE = re.compile(r"^\s*[\[{]|^(?:data|event):", re.MULTILINE)
+
+
+def failure_detail(status: int, doc: Any, text: str) -> str:
+    """What a non-200 answer says about itself, for the notes: its error message, or an excerpt of
+    a non-JSON error page. Never a body that may be an answer (a 203 from a transforming proxy, a
+    JSON or SSE body without an error message): response text and usage must never be shown."""
+    message = error_message(doc)
+    if message:
+        return message[:300]
+    if doc is None and status >= 400 and not _ANSWER_LIKE.search(text[:4096]):
+        return text.strip()[:300] or f"HTTP {status}"
+    return "the body holds no error message (not shown)"
+
+
 def judge_http_failure(status: int, doc: Any, text: str, *, model: str, location: str = "") -> Judgement:
     """Any non-200 answer to a route's probe."""
-    detail = (error_message(doc) or text.strip() or f"HTTP {status}")[:300]
+    detail = failure_detail(status, doc, text)
     if 300 <= status < 400:
         where = f" to {location}" if location else ""
         return Judgement(
             "http_error",
             f"redirected (HTTP {status}){where}; redirects are never followed",
             "Point gateway.base_url (or the gateway-url input) at the final URL of the gateway.",
+        )
+    if 200 <= status < 300:
+        return Judgement(
+            "http_error",
+            f"HTTP {status} instead of 200 (the body is not shown)",
+            "Only an HTTP 200 answer is a verdict; a proxy in front of the gateway may rewrite answers.",
         )
     if is_auth_failure(status, doc, text):
         return Judgement(
