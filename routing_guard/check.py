@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from routing_guard.config import Api, Route, RoutingConfig
 from routing_guard.listing import MAX_LISTING, ListedModel, Listing, read_listing, retirement_warning
 from routing_guard.probe import Exchange, Prober
+from routing_guard.progress import ProgressSink
 from routing_guard.protocols import PROTOCOLS, Protocol, Reply, auth_headers, output_budget
 from routing_guard.redact import Redactor
 from routing_guard.results import ErrorPathResult, RouteResult, RunResult
@@ -23,6 +26,7 @@ from routing_guard.transport import Connection, connect
 from routing_guard.verdict import Judgement, judge_error_path, judge_http_failure, judge_reply, read_served
 
 ModelsMode = Literal["off", "with", "only"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,6 +39,8 @@ class CheckOptions:
     timeout: float = 30.0
     retries: int = 2
     concurrency: int = 32
+    time_budget: float | None = None  # seconds for the whole run; None: each probe's own budget only
+    progress: ProgressSink | None = None  # told when each probe starts and ends
 
 
 def gateway_host(base_url: str) -> str:
@@ -98,21 +104,30 @@ class Checker:
             mode="models-only" if self.options.models == "only" else "check",
         )
         want_listing = self.options.models != "off" or any(r.min_context for r in routes)
+        budget = self.options.time_budget
         async with Prober(
             timeout=self.options.timeout,
             retries=self.options.retries,
             concurrency=self.options.concurrency,
             connection=self.connection,
+            deadline=None if budget is None else time.monotonic() + budget,
         ) as prober:
-            listing_task = asyncio.ensure_future(self.listing(prober)) if want_listing else None
+            listing_task = (
+                asyncio.ensure_future(self.watched("GET /models", self.listing(prober)))
+                if want_listing
+                else None
+            )
             if self.options.models == "only":
                 route_tasks, error_tasks = [], []
             else:
-                route_tasks = [self.probe_route(prober, r) for r in routes]
+                route_tasks = [self.watched(r.name, self.probe_route(prober, r)) for r in routes]
                 error_tasks = (
                     []
                     if self.options.skip_error_path
-                    else [self.probe_error_path(prober, api) for api in self.config.apis_in_use(routes)]
+                    else [
+                        self.watched(f"error path [{api}]", self.probe_error_path(prober, api))
+                        for api in self.config.apis_in_use(routes)
+                    ]
                 )
             gathered = await asyncio.gather(*route_tasks, *error_tasks)
             run.routes = [r for r in gathered if isinstance(r, RouteResult)]
@@ -129,6 +144,17 @@ class Checker:
             result.gateway_host = run.gateway_host
         scrubbed: RunResult = self.redactor.scrub_obj(run)
         return scrubbed
+
+    async def watched(self, label: str, probe: Awaitable[T]) -> T:
+        """Await a probe, telling the progress sink (if any) when it starts and ends."""
+        sink = self.options.progress
+        if sink is None:
+            return await probe
+        sink.started(label)
+        try:
+            return await probe
+        finally:
+            sink.finished(label)
 
     # -- probes --------------------------------------------------------------------------------
 
@@ -251,6 +277,13 @@ class Checker:
 
     def transport_judgement(self, exchange: Exchange) -> Judgement:
         tries = f"{exchange.attempts} attempt" + ("s" if exchange.attempts != 1 else "")
+        if exchange.failure == "timeout" and exchange.out_of_budget:
+            return Judgement(
+                "timeout",
+                f"the run's time budget of {self.options.time_budget:g}s ran out ({tries})",
+                "The run's total time budget ran out: raise --time-budget (input time-budget), "
+                "or check why the gateway is slow.",
+            )
         if exchange.failure == "timeout":
             return Judgement(
                 "timeout",

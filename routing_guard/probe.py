@@ -46,6 +46,7 @@ class Exchange:
     truncated: bool = False  # the decoded body reached the read limit
     undecodable: str = ""  # a Content-Encoding this client does not decode (e.g. br): body not read
     elapsed: float = 0.0
+    out_of_budget: bool = False  # the run's time budget (not the probe's own) ended it
 
     def json(self) -> Any:
         try:
@@ -137,12 +138,14 @@ class Prober:
         max_body: int = MAX_BODY,
         sleep: Callable[[float], Any] = asyncio.sleep,
         connection: Connection,
+        deadline: float | None = None,
     ) -> None:
         self.timeout = timeout
         self.retries = retries
         self.max_body = max_body
         # Each probe, retries included, must end within this budget, whatever the server does.
         self.budget = timeout * (retries + 1) + min(MAX_RETRY_AFTER, timeout) * retries
+        self.deadline = deadline  # time.monotonic() by which the whole run must end, if the user set one
         self._limit = asyncio.Semaphore(concurrency)
         self._sleep = sleep
         self._client = httpx.AsyncClient(
@@ -193,8 +196,15 @@ class Prober:
                 if not attempts:
                     start = time.monotonic()
                     deadline = start + self.budget
-                attempts += 1
+                    if self.deadline is not None and self.deadline < deadline:
+                        deadline = self.deadline
                 remaining = deadline - time.monotonic()
+                if remaining <= 0:  # the run's budget ran out while this probe waited for a slot
+                    answer = Exchange(
+                        failure="timeout", failure_detail="the run's time budget ran out", out_of_budget=True
+                    )
+                    break
+                attempts += 1
                 try:
                     answer, retry_after = await asyncio.wait_for(
                         self._attempt(method, url, headers, body, terminal, max_body or self.max_body),
@@ -219,6 +229,8 @@ class Prober:
                 break
             retried.append(reason)
             await self._sleep(pause)
+        if answer.failure == "timeout" and self.deadline is not None and time.monotonic() >= self.deadline:
+            answer.out_of_budget = True
         answer.attempts, answer.retried, answer.elapsed = attempts, retried, time.monotonic() - start
         return answer
 
