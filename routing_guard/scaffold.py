@@ -1,0 +1,124 @@
+"""`routing-guard init`: a first routing file, from the gateway's model listing and the repository's
+coding-agent settings.
+
+Six task classes most coding-agent setups have, each given a listed model (a larger one for the
+code tasks, a small one for the quick ones, guessed from the IDs: the user is told to check), then
+one route per model the agents' committed settings send (`agents.propose_routes`). Every model ID
+comes from the gateway or an agent file, so each is written as a JSON-quoted YAML string, comments
+included. The text is validated like any routing file before it is written, and an existing file
+is never replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from routing_guard.agents import ProposedRoute, render_routes
+from routing_guard.routing import load_routing_text
+
+PLACEHOLDER_URL = "https://gateway.example.com/v1"
+PLACEHOLDER_MODEL = "choose-a-model"
+DEFAULT_OUTPUT = ".github/model-routing.yml"
+
+# task class -> (size of model it usually wants, what it covers)
+TASK_CLASSES: dict[str, tuple[str, str]] = {
+    "code-generation": ("large", "writing and changing code"),
+    "test-repair": ("large", "making failing tests pass"),
+    "ci-triage": ("large", "reading CI logs to find the cause"),
+    "commit-message": ("small", "commit messages and pull-request titles"),
+    "docs": ("small", "documentation and comments"),
+    "quick-lookup": ("small", "short questions, search and summaries"),
+}
+SMALL_MARKS = ("mini", "nano", "haiku", "flash", "small", "lite", "fast", "tiny", "8b", "7b", "3b")
+NOT_CHAT = ("embed", "whisper", "tts", "dall-e", "image", "moderation", "rerank", "audio", "transcribe")
+SHOWN_IDS = 8
+
+
+class OutputExists(Exception):
+    """init never overwrites: the file named (or found) is already there."""
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    text: str
+    routes: tuple[str, ...]
+
+
+def chat_models(ids: Sequence[str]) -> list[str]:
+    """Listed IDs that look like text models (not embeddings, speech or images), in listing order."""
+    return [i for i in ids if not any(mark in i.lower() for mark in NOT_CHAT)]
+
+
+def is_small(model: str) -> bool:
+    name = model.lower().rpartition("/")[2]
+    return any(mark in name for mark in SMALL_MARKS)
+
+
+def pick(ids: Sequence[str], size: str) -> str | None:
+    """The first listed model of the wanted size, else the first of the other size."""
+    wanted = [i for i in ids if is_small(i) == (size == "small")]
+    others = [i for i in ids if i not in wanted]
+    choices = wanted or others
+    return choices[0] if choices else None
+
+
+def _quoted(value: str) -> str:
+    return json.dumps(value)
+
+
+def build_scaffold(
+    *,
+    base_url: str | None,
+    listed: Sequence[str] | None,
+    listing_problem: str | None,
+    proposals: Sequence[ProposedRoute],
+    source: str,
+    today: dt.date | None = None,
+) -> Scaffold:
+    """The routing file text. `listed`: the gateway's IDs (None: no listing); `source`: where from."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    ids = chat_models(listed or [])
+    lines = [
+        f"# Routing file scaffold written by `routing-guard init` on {today.isoformat()} from {source}.",
+        "# Check each route's model (the sizes are guessed from the IDs), then run:",
+        "#   routing-guard validate && routing-guard check",
+    ]
+    if listing_problem:
+        lines.append(f"# The gateway's model listing could not be read ({_quoted(listing_problem)[1:-1]}):")
+        lines.append(f"# replace {PLACEHOLDER_MODEL} with the models your gateway serves.")
+    lines += ["version: 1", "gateway:", f"  base_url: {_quoted(base_url or PLACEHOLDER_URL)}"]
+    if base_url is None:
+        lines[-1] += "  # the gateway's base URL (or pass --gateway-url)"
+    lines += ["  api: openai-chat", "routes:"]
+    if ids:
+        shown = ", ".join(_quoted(i) for i in ids[:SHOWN_IDS])
+        more = f" and {len(ids) - SHOWN_IDS} more (routing-guard models)" if len(ids) > SHOWN_IDS else ""
+        lines.append(f"  # listed by the gateway: {shown}{more}")
+    names = list(TASK_CLASSES)
+    for name, (size, covers) in TASK_CLASSES.items():
+        model = pick(ids, size) or (proposals[0].model if proposals else PLACEHOLDER_MODEL)
+        lines += [f"  {name}:  # {covers}", f"    model: {_quoted(model)}"]
+    agent_routes = [p for p in proposals if p.name not in TASK_CLASSES]
+    if agent_routes:
+        lines.append("  # the models the coding agents' committed settings send (routing-guard agents)")
+        lines.append(render_routes(agent_routes).rstrip("\n"))
+        names += [p.name for p in agent_routes]
+    text = "\n".join(lines) + "\n"
+    load_routing_text(text, "model-routing.yml")  # a scaffold that does not validate is a bug here
+    return Scaffold(text=text, routes=tuple(names))
+
+
+def write_new(path: Path, text: str) -> None:
+    """Create path with text; OutputExists when anything is there already (never overwritten)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except FileExistsError:
+        raise OutputExists(f"{path} already exists: init never overwrites a file (choose --output)") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(text)
