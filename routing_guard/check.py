@@ -22,6 +22,7 @@ from routing_guard.progress import ProgressSink
 from routing_guard.protocols import PROTOCOLS, Protocol, Reply, auth_headers, output_budget
 from routing_guard.redact import Redactor
 from routing_guard.results import ErrorPathResult, RouteResult, RunResult
+from routing_guard.sendable import gateway_key_headers
 from routing_guard.transport import Connection, connect
 from routing_guard.verdict import Judgement, judge_error_path, judge_http_failure, judge_reply, read_served
 
@@ -80,9 +81,11 @@ class Checker:
         options: CheckOptions,
         redactor: Redactor,
         connection: Connection,
+        gateway_key: str = "",
     ) -> None:
         self.config = config
         self.connection = connection
+        self.gateway_key = gateway_key
         self.key = key
         self.options = options
         self.redactor = redactor
@@ -90,7 +93,12 @@ class Checker:
 
     def headers(self, protocol: Protocol) -> dict[str, str]:
         auth = self.config.gateway.auth or protocol.default_auth
-        return {**protocol.extra_headers(), **self.config.gateway.headers, **auth_headers(auth, self.key)}
+        return {
+            **protocol.extra_headers(),
+            **self.config.gateway.headers,
+            **auth_headers(auth, self.key),
+            **gateway_key_headers(self.config.gateway, self.gateway_key),
+        }
 
     async def run(self, routes: tuple[Route, ...]) -> RunResult:
         gateway = self.config.gateway
@@ -382,10 +390,13 @@ def run_check(
     options: CheckOptions,
     redactor: Redactor,
     connection: Connection | None = None,
+    *,
+    gateway_key: str = "",
 ) -> RunResult:
     """Run the check; without `connection`, proxies and CAs come from the environment
     (raises TransportError for a setting that cannot work, before any request)."""
     routes = select_routes(config, options.routes)
     if connection is None:
-        connection = connect(config.gateway.base_url, os.environ, sends_secret=config.needs_key)
-    return asyncio.run(Checker(config, key, options, redactor, connection).run(routes))
+        sends_secret = config.needs_key or bool(gateway_key)
+        connection = connect(config.gateway.base_url, os.environ, sends_secret=sends_secret)
+    return asyncio.run(Checker(config, key, options, redactor, connection, gateway_key).run(routes))

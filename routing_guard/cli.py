@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from routing_guard import __version__
-from routing_guard.credentials import KEY_ENV, read_secret, run_secrets, secret_problem
+from routing_guard.credentials import GATEWAY_KEY_ENV, KEY_ENV, read_secret, run_secrets, secret_problem
 from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL, RunResult
 
 if TYPE_CHECKING:
@@ -175,10 +175,22 @@ def load_lock_for(config: RoutingConfig, lock_file: str | None) -> Lock | None:
         raise UsageError(str(err)) from None
 
 
+def check_secrets(config: RoutingConfig, *, sending: bool) -> str:
+    """The gateway key; UsageError for a secret that does not fit the routing file."""
+    from routing_guard.sendable import secret_problem_of
+
+    gateway_key = read_secret(os.environ, GATEWAY_KEY_ENV)
+    problem = secret_problem_of(config, read_secret(os.environ, KEY_ENV), gateway_key, sending=sending)
+    if problem:
+        raise UsageError(problem)
+    return gateway_key
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from routing_guard.lock import lock_warnings
 
     config = load_config(args.routing_file)
+    check_secrets(config, sending=False)
     names = ", ".join(r.name for r in config.routes)
     _print(f"{config.source}: valid, {len(config.routes)} route(s): {names}")
     lock = None if args.no_lock else load_lock_for(config, args.lock_file)
@@ -214,11 +226,15 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
             f"no API key: set ${KEY_ENV} (in GitHub Actions pass a secret to the api-key input). "
             "A gateway without authentication needs `gateway.auth: none` in the routing file."
         )
+    gateway_key = check_secrets(config, sending=True)
     from routing_guard.transport import TransportError, connect
 
     try:
         connection = connect(
-            config.gateway.base_url, os.environ, sends_secret=config.needs_key, ca_file=args.ca_certificates
+            config.gateway.base_url,
+            os.environ,
+            sends_secret=config.needs_key or bool(gateway_key),
+            ca_file=args.ca_certificates,
         )
     except TransportError as err:
         raise UsageError(str(err)) from None
@@ -243,7 +259,7 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
     else:
         lock = None if args.no_lock else load_lock_for(config, args.lock_file)
     try:
-        run = run_check(config, key, options, redactor, connection)
+        run = run_check(config, key, options, redactor, connection, gateway_key=gateway_key)
     except UnknownRoute as err:
         known = ", ".join(r.name for r in config.routes)
         raise UsageError(

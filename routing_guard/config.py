@@ -34,6 +34,9 @@ class Gateway(BaseModel):
     invalid_model: str = DEFAULT_INVALID_MODEL
     headers: dict[str, str] = Field(default_factory=dict)
     allow_insecure_http: bool = False
+    gateway_key_header: str | None = None  # carries ROUTING_GUARD_GATEWAY_KEY (the gateway's own secret)
+    gateway_key_scheme: Literal["plain", "bearer"] = "plain"
+    header_lines: dict[str, int] = Field(default_factory=dict)  # each header's line in the routing file
 
 
 class Route(BaseModel):

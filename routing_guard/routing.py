@@ -33,6 +33,7 @@ from jsonschema.exceptions import ValidationError, best_match, by_relevance  # t
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from routing_guard.config import Gateway, Route, RoutingConfig
+from routing_guard.sendable import gateway_problems, url_problem
 
 MAX_BYTES = 1024 * 1024
 # Aliases can expand a small file into a huge tree ("billion laughs"); a routing file is small.
@@ -52,8 +53,6 @@ ROUTING_FILE_CANDIDATES: tuple[str, ...] = (
 MARKDOWN_INFO_STRINGS = ("yaml model-routing", "model-routing")
 ROUTE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _ROUTE_NAME_RULE = "use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
-# Headers that would carry the key: it must come from the environment, never from the routing file.
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
 
 JsonPath = tuple[str | int, ...]
 
@@ -143,6 +142,8 @@ def base_url_problem(url: str, allow_insecure_http: bool = False) -> str | None:
         )
     if not parts.hostname:
         return "has no host name; write it as https://HOST[:PORT]/PATH"
+    if (unsendable := url_problem(parts, url)) is not None:  # before trusting the host as loopback
+        return unsendable
     if parts.scheme.lower() == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
         return (
             f"plain http:// to {parts.hostname} would send the API key in clear text; use https://, "
@@ -607,16 +608,8 @@ def _check_meaning(parsed: _Parsed) -> None:
     problem = base_url_problem(gateway["base_url"], gateway.get("allow_insecure_http", False))
     if problem:
         parsed.fail(parsed.line(("gateway", "base_url")), f"gateway.base_url: {problem}")
-    for name, header_value in gateway.get("headers", {}).items():
-        line = parsed.line(("gateway", "headers", name))
-        if name.lower() in SECRET_HEADERS:
-            parsed.fail(
-                line,
-                f"gateway.headers.{name}: this header carries the API key; remove it: the key comes from "
-                "the ROUTING_GUARD_API_KEY environment variable and gateway.auth says how it is sent",
-            )
-        if "\r" in header_value or "\n" in header_value:
-            parsed.fail(line, f"gateway.headers.{name}: a header value cannot contain a line break")
+    for inside, message in gateway_problems(gateway):  # secrets, and what HTTP cannot carry
+        parsed.fail(parsed.line(("gateway", *inside)), message)
     for name in data["routes"]:
         if not ROUTE_NAME.fullmatch(name):
             # The schema's pattern lets a trailing newline through (Python's `$`); fullmatch does not.
@@ -642,7 +635,11 @@ def _check_meaning(parsed: _Parsed) -> None:
 
 def _build(parsed: _Parsed) -> RoutingConfig:
     data = parsed.data
-    gateway = Gateway(**{**data["gateway"], "base_url": data["gateway"]["base_url"].rstrip("/")})
+    headers = data["gateway"].get("headers", {})
+    gateway = Gateway(
+        **{**data["gateway"], "base_url": data["gateway"]["base_url"].rstrip("/")},
+        header_lines={name: parsed.lines.get(("gateway", "headers", name), 0) for name in headers},
+    )
     defaults: dict[str, Any] = data.get("defaults", {})
     routes = []
     for name, own in data["routes"].items():
