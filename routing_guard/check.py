@@ -49,6 +49,14 @@ def gateway_host(base_url: str) -> str:
     return urlsplit(base_url).netloc.rpartition("@")[2]
 
 
+def location_host(location: str) -> str:
+    """Where a redirect points, for its notes; any Location a server sends, parsable or not."""
+    try:
+        return gateway_host(location)
+    except ValueError:  # "http://a]b/": "Invalid IPv6 URL"
+        return "a malformed URL"
+
+
 def endpoint(base_url: str, path: str) -> str:
     """The base URL with the protocol's path appended, keeping a query such as Azure's ?api-version=."""
     parts = urlsplit(base_url)
@@ -230,7 +238,7 @@ class Checker:
                 "A one-word probe got more than 2 MiB back: check what the gateway (or a proxy) sends.",
             )
         elif exchange.status != 200:
-            location = gateway_host(exchange.headers.get("location", ""))
+            location = location_host(exchange.headers.get("location", ""))
             judged = judge_http_failure(
                 exchange.status or 0, exchange.json(), exchange.text, model=route.model, location=location
             )

@@ -148,22 +148,24 @@ class Prober:
         self.deadline = deadline  # time.monotonic() by which the whole run must end, if the user set one
         self._limit = asyncio.Semaphore(concurrency)
         self._sleep = sleep
-        self._client = httpx.AsyncClient(
-            http2=True,
+        # The transport, not a Client: a Client parses a 3xx's Location even when it follows no
+        # redirect, and a malformed one ("http://[::1/x") then surfaces as a protocol error instead
+        # of the 3xx it is. Proxies and CAs come from `transport`, which reads the environment.
+        self._transport = httpx.AsyncHTTPTransport(
             verify=connection.verify,
-            proxy=connection.proxy,
-            trust_env=False,  # proxies and CAs come from `transport`, which reads the environment itself
-            follow_redirects=False,
-            timeout=httpx.Timeout(timeout),
+            http2=True,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            headers={"accept-encoding": "gzip, deflate", "user-agent": "routing-guard"},
+            proxy=connection.proxy,
+            trust_env=False,
         )
+        self._timeout = httpx.Timeout(timeout).as_dict()
+        self._headers = {"accept-encoding": "gzip, deflate", "user-agent": "routing-guard"}
 
     async def __aenter__(self) -> Prober:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def get(self, url: str, headers: dict[str, str], *, max_body: int | None = None) -> Exchange:
         """GET, reading at most `max_body` decoded bytes (default: the probe limit)."""
@@ -244,8 +246,10 @@ class Prober:
         max_body: int,
     ) -> tuple[Exchange, float | None]:
         """One request: the answer as read, and the pause its Retry-After asks for."""
-        request = self._client.build_request(method, url, headers=headers, json=body)
-        response = await self._client.send(request, stream=True)
+        request = httpx.Request(
+            method, url, headers={**self._headers, **headers}, json=body, extensions={"timeout": self._timeout}
+        )
+        response = await self._transport.handle_async_request(request)
         try:
             decoder = _Decoder(response.headers.get("content-encoding", ""), max_body)
             chunks: list[bytes] = []
