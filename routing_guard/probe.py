@@ -247,7 +247,11 @@ class Prober:
     ) -> tuple[Exchange, float | None]:
         """One request: the answer as read, and the pause its Retry-After asks for."""
         request = httpx.Request(
-            method, url, headers={**self._headers, **headers}, json=body, extensions={"timeout": self._timeout}
+            method,
+            url,
+            headers={**self._headers, **headers},
+            json=body,
+            extensions={"timeout": self._timeout},
         )
         response = await self._transport.handle_async_request(request)
         try:
