@@ -7,6 +7,7 @@ opened descriptor (not the path, which could change in between) tells what it re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 
@@ -69,10 +70,8 @@ def open_in(root: str | os.PathLike[str], relative: str, *, append: bool = False
     directory = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
         for part in parts[:-1]:
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.mkdir(part, 0o755, dir_fd=directory)
-            except FileExistsError:
-                pass
             try:
                 inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=directory)
             except OSError as exc:  # ELOOP or ENOTDIR: a symlink or a file where a folder should be

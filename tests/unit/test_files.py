@@ -35,7 +35,7 @@ def test_a_symlinked_file_is_never_written_through(workspace: Path) -> None:
     target = workspace.parent / "outside" / "event.json"
     target.write_text("original")
     (workspace / "routing.jsonl").symlink_to(target)
-    with pytest.raises(FileProblem, match="routing.jsonl: cannot be written"):
+    with pytest.raises(FileProblem, match=r"routing\.jsonl: cannot be written"):
         write_in(workspace, "routing.jsonl", "pwned")
     with pytest.raises(FileProblem):
         write_in(workspace, "routing.jsonl", "pwned", append=True)
