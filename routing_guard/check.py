@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from routing_guard import portkey
 from routing_guard.config import Api, Route, RoutingConfig
 from routing_guard.listing import MAX_LISTING, ListedModel, Listing, read_listing, retirement_warning
 from routing_guard.probe import Exchange, Prober
@@ -77,6 +78,19 @@ def route_result(
     )
 
 
+@dataclass
+class ErrorProbe:
+    """The error path's answer, kept until the routes of its protocol are judged."""
+
+    api: Api
+    model: str
+    exchange: Exchange
+    stream: bool
+    url: str
+    notes: list[str]
+    requested_tokens: int
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -98,6 +112,8 @@ class Checker:
         self.options = options
         self.redactor = redactor
         self.base = config.gateway.base_url.rstrip("/")
+        self.portkey = portkey.config_of(config.gateway.headers)
+        self.echo_only: set[str] = set()  # routes that passed on an exact echo alone, no header
 
     def headers(self, protocol: Protocol) -> dict[str, str]:
         auth = self.config.gateway.auth or protocol.default_auth
@@ -133,27 +149,43 @@ class Checker:
                 if want_listing
                 else None
             )
-            if self.options.models == "only":
-                route_tasks, error_tasks = [], []
-            else:
+            echoing: set[str] = set()
+            if self.options.models != "only":
+                # Routes and error paths go out together; an error path is judged once they are back.
+                templates = {r.api: r for r in reversed(routes)}  # the first route of each protocol
                 route_tasks = [self.watched(r.name, self.probe_route(prober, r)) for r in routes]
                 error_tasks = (
                     []
                     if self.options.skip_error_path
                     else [
-                        self.watched(f"error path [{api}]", self.probe_error_path(prober, api))
+                        self.watched(
+                            f"error path [{api}]", self.probe_error_path(prober, api, templates.get(api))
+                        )
                         for api in self.config.apis_in_use(routes)
                     ]
                 )
-            gathered = await asyncio.gather(*route_tasks, *error_tasks)
-            run.routes = [r for r in gathered if isinstance(r, RouteResult)]
-            run.error_paths = [e for e in gathered if isinstance(e, ErrorPathResult)]
+                gathered = await asyncio.gather(*route_tasks, *error_tasks)
+                run.routes = [r for r in gathered if isinstance(r, RouteResult)]
+                for probe in (e for e in gathered if isinstance(e, ErrorProbe)):
+                    error_path, echoed = self.judge_error_path(probe, run.routes)
+                    run.error_paths.append(error_path)
+                    echoing |= {probe.api} if echoed else set()
             listing = await listing_task if listing_task else None
+            judged_by_listing = [
+                (route, result)
+                for route, result in zip(routes, run.routes, strict=False)
+                if route.api in echoing and route.name in self.echo_only and result.verdict == "pass"
+            ]
+            if judged_by_listing and listing is None:
+                listing = await self.watched("GET /models", self.listing(prober))
+        for route, result in judged_by_listing:
+            self.apply_echo_rule(route, result, listing)
         if listing is not None and self.options.models == "only":
             run.routes = [self.listed_only(route, listing) for route in routes]
-        elif listing is not None:
+        elif listing is not None and want_listing:
             for route, result in zip(routes, run.routes, strict=True):
-                self.apply_listing(route, result, listing, warn_missing=self.options.models == "with")
+                if not result.notes.startswith("echoed, not listed"):  # said already
+                    self.apply_listing(route, result, listing, warn_missing=self.options.models == "with")
         statuses = {e.api: e.http_status for e in run.error_paths}
         for result in run.routes:
             result.error_path_status = statuses.get(result.api)
@@ -185,7 +217,7 @@ class Checker:
         if route is not None and (route.agent_headers or route.agent_query):  # as a coding agent calls it
             url += f"?{route.agent_query}" if route.agent_query else ""
             headers = {**route.agent_headers, **headers}
-        terminal = protocol.is_terminal if stream else None
+        terminal = protocol if stream else None
         exchange = await prober.post(url, headers, body, terminal)
         notes: list[str] = []
         # OpenAI's reasoning models refuse max_tokens on chat completions; ask once more the way they want.
@@ -206,8 +238,10 @@ class Checker:
 
     @staticmethod
     def read_reply(protocol: Protocol, exchange: Exchange, stream: bool) -> Reply:
-        if stream and exchange.events:
-            return protocol.parse_stream(exchange.events)
+        if stream and (exchange.events or exchange.cut_short):
+            reply = protocol.parse_stream(exchange.events)
+            reply.cut_short = exchange.cut_short or reply.cut_short
+            return reply
         doc = exchange.json()
         if doc is None:
             return Reply(unreadable="the body is not JSON")
@@ -240,11 +274,18 @@ class Checker:
         elif exchange.status != 200:
             location = location_host(exchange.headers.get("location", ""))
             judged = judge_http_failure(
-                exchange.status or 0, exchange.json(), exchange.text, model=route.model, location=location
+                exchange.status or 0,
+                exchange.json(),
+                exchange.text,
+                model=route.model,
+                location=location,
+                url=endpoint(self.base, protocol.path),
+                path=protocol.path,
+                headers=exchange.headers,
             )
         else:
             reply = self.read_reply(protocol, exchange, route.stream)
-            served = read_served(exchange.headers, reply)
+            served = read_served(exchange.headers, reply, self.portkey)
             result.served_model, result.served_header = served.model, served.header
             result.provider = served.provider
             judged = judge_reply(
@@ -255,7 +296,10 @@ class Checker:
                 accept=route.accept,
                 served_pins=route.served,
                 budget=output_budget(body),
+                attempts=exchange.attempts,
             )
+            if judged.verdict == "pass" and judged.rule == "exact match" and served.model is None:
+                self.echo_only.add(route.name)
             if route.stream and not exchange.events:
                 notes.append("asked to stream, the gateway answered with plain JSON")
                 result.warnings.append("asked to stream, the gateway answered with plain JSON (no SSE)")
@@ -264,32 +308,63 @@ class Checker:
             result.choices_count = reply.choices
         result.verdict, result.hint = judged.verdict, judged.hint
         result.notes = "; ".join(n for n in [judged.notes, *notes] if n)
+        result.warnings.extend(judged.warnings)
         result.date_utc = utc_now()
         return result
 
-    async def probe_error_path(self, prober: Prober, api: Api) -> ErrorPathResult:
+    async def probe_error_path(self, prober: Prober, api: Api, template: Route | None) -> ErrorProbe:
+        """The invalid ID sent exactly as `template` (the protocol's first route) is sent: same body
+        fields, headers, auth and stream flag; only the model differs (CONTRACT "The checks")."""
         protocol = PROTOCOLS[api]
         model = self.options.invalid_model or self.config.gateway.invalid_model
-        exchange, body, notes = await self.send(prober, protocol, None, model)
-        result = ErrorPathResult(
+        exchange, body, notes = await self.send(prober, protocol, template, model)
+        return ErrorProbe(
             api=api,
-            model_requested=model,
-            http_status=exchange.status,
-            attempts=exchange.attempts,
+            model=model,
+            exchange=exchange,
+            stream=template.stream if template else False,
+            url=endpoint(self.base, protocol.path),
+            notes=notes,
             requested_tokens=output_budget(body) * exchange.attempts,
         )
+
+    def judge_error_path(self, probe: ErrorProbe, routes: list[RouteResult]) -> tuple[ErrorPathResult, bool]:
+        """The error path's verdict, with the routes of its protocol as evidence; and whether the
+        gateway echoed the invalid ID as the model of its 200."""
+        exchange = probe.exchange
+        result = ErrorPathResult(
+            api=probe.api,
+            model_requested=probe.model,
+            http_status=exchange.status,
+            attempts=exchange.attempts,
+            requested_tokens=probe.requested_tokens,
+        )
+        same = [r for r in routes if r.api == probe.api]
         if exchange.failure is not None:
             judged = self.transport_judgement(exchange)
             judged.hint = "No verdict on the error path: " + judged.hint
         else:
-            reply = self.read_reply(protocol, exchange, False) if exchange.status == 200 else None
-            served = read_served(exchange.headers, reply)
-            judged = judge_error_path(exchange.status or 0, exchange.json(), exchange.text, reply, served)
+            protocol = PROTOCOLS[probe.api]
+            reply = self.read_reply(protocol, exchange, probe.stream) if exchange.status == 200 else None
+            served = read_served(exchange.headers, reply, self.portkey)
+            judged = judge_error_path(
+                exchange.status or 0,
+                exchange.json(),
+                exchange.text,
+                reply,
+                served,
+                model=probe.model,
+                served_routes=[r.route for r in same if r.http_status == 200 and r.verdict != "bad_response"],
+                route_statuses=[r.http_status for r in same],
+                headers=exchange.headers,
+                url=probe.url,
+                path=protocol.path,
+            )
             result.model_returned = reply.model if reply else None
             result.served_model = served.model
         result.verdict, result.hint = judged.verdict, judged.hint
-        result.notes = "; ".join(n for n in [judged.notes, *notes] if n)
-        return result
+        result.notes = "; ".join(n for n in [judged.notes, *probe.notes] if n)
+        return result, judged.echoed
 
     def transport_judgement(self, exchange: Exchange) -> Judgement:
         tries = f"{exchange.attempts} attempt" + ("s" if exchange.attempts != 1 else "")
@@ -325,6 +400,31 @@ class Checker:
             endpoint(self.base, "/models"), self.headers(protocol), max_body=MAX_LISTING
         )
         return read_listing(exchange)
+
+    @staticmethod
+    def apply_echo_rule(route: Route, result: RouteResult, listing: Listing | None) -> None:
+        """A route that passed on an exact echo, on a gateway whose error path shows it echoes any ID:
+        the echo proves nothing, so the model listing decides (docs/verdicts.md)."""
+        echoes = "the gateway echoes any model ID (its error path answered the invalid ID with itself)"
+        if listing is None or listing.failure is not None:
+            why = listing.failure if listing is not None else "was not read"
+            result.warnings.append(
+                f"identity not observed: {echoes}, and the model listing is unusable ({why}), so nothing "
+                f"shows which model served {route.model}"
+            )
+            result.notes += "; identity not observed (the gateway echoes any ID)"
+            return
+        entry = listing.find(route.model)
+        if entry is None:
+            result.verdict = "model_mismatch"
+            result.notes = f"echoed, not listed: {echoes}, and its model listing does not carry {route.model}"
+            result.hint = (
+                f"The gateway answers any model ID with whatever it runs, and `{route.model}` is not in its "
+                "model listing: another model served this route. Route to a model the gateway lists "
+                "(`routing-guard check --models-only`), or make the gateway refuse unknown IDs."
+            )
+            return
+        result.notes += f"; identity rests on the listing: {echoes}, and its model listing carries {entry.id}"
 
     def apply_listing(
         self, route: Route, result: RouteResult, listing: Listing, *, warn_missing: bool

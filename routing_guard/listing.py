@@ -54,12 +54,15 @@ class Listing:
     failure_hint: str = ""
 
     def find(self, model: str) -> ListedModel | None:
-        """The listed entry for a routed ID, tolerating a provider prefix on either side."""
+        """The listed entry for a routed ID: the ID itself, else the same model with a provider prefix
+        on one side only. Two different prefixes are two upstreams (`openai/gpt-4o` is not listed
+        by `azure/gpt-4o`), as in the live check's matching rules."""
         if model in self.models:
             return self.models[model]
-        base = model.rpartition("/")[2]
+        prefix, _, base = model.rpartition("/")
         for listed_id, entry in self.models.items():
-            if listed_id.rpartition("/")[2] == base:
+            listed_prefix, _, listed_base = listed_id.rpartition("/")
+            if listed_base == base and not (prefix and listed_prefix):
                 return entry
         return None
 

@@ -19,7 +19,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 
@@ -29,6 +29,14 @@ from routing_guard.transport import Connection
 MAX_BODY = 2 * 1024 * 1024
 MAX_RETRY_AFTER = 30.0
 TRANSIENT_STATUS = frozenset({408, 429, *range(500, 600)})  # every 5xx, e.g. Anthropic 529 overloaded
+
+
+class StreamReader(Protocol):
+    """What the prober needs of a wire protocol to read its SSE answer (see protocols.Protocol)."""
+
+    def is_terminal(self, event: SSEEvent) -> bool: ...
+
+    def stream_cut(self, events: list[SSEEvent]) -> str | None: ...
 
 
 @dataclass
@@ -45,6 +53,7 @@ class Exchange:
     retried: list[str] = field(default_factory=list)  # why each retry happened, e.g. "503", "timeout"
     truncated: bool = False  # the decoded body reached the read limit
     undecodable: str = ""  # a Content-Encoding this client does not decode (e.g. br): body not read
+    cut_short: str | None = None  # a 200 stream that ended before its protocol's clean end
     elapsed: float = 0.0
     out_of_budget: bool = False  # the run's time budget (not the probe's own) ended it
 
@@ -176,10 +185,14 @@ class Prober:
         url: str,
         headers: dict[str, str],
         body: dict[str, Any],
-        terminal: Callable[[SSEEvent], bool] | None,
+        stream: StreamReader | None,
     ) -> Exchange:
-        """POST a probe; with `terminal`, read the answer as SSE and stop at the first terminal event."""
-        return await self._send("POST", url, headers, body, terminal)
+        """POST a probe; with `stream`, read a 200 answer as SSE up to its first terminal event.
+
+        A stream that ends before its protocol's clean end (a dropped connection, `[DONE]` without a
+        finish reason) was interrupted: transient, so it is retried like a 503.
+        """
+        return await self._send("POST", url, headers, body, stream)
 
     async def _send(
         self,
@@ -187,7 +200,7 @@ class Prober:
         url: str,
         headers: dict[str, str],
         body: dict[str, Any] | None,
-        terminal: Callable[[SSEEvent], bool] | None,
+        stream: StreamReader | None,
         max_body: int | None = None,
     ) -> Exchange:
         attempts, retried = 0, []
@@ -209,11 +222,11 @@ class Prober:
                 attempts += 1
                 try:
                     answer, retry_after = await asyncio.wait_for(
-                        self._attempt(method, url, headers, body, terminal, max_body or self.max_body),
+                        self._attempt(method, url, headers, body, stream, max_body or self.max_body),
                         min(self.timeout, remaining),
                     )
-                    reason = str(answer.status)
-                    transient = answer.status in TRANSIENT_STATUS
+                    reason = "stream cut short" if answer.cut_short else str(answer.status)
+                    transient = answer.status in TRANSIENT_STATUS or answer.cut_short is not None
                 except (httpx.HTTPError, OSError, TimeoutError) as exc:
                     failure, detail = describe_transport_error(exc)
                     answer, retry_after, reason = (
@@ -242,7 +255,7 @@ class Prober:
         url: str,
         headers: dict[str, str],
         body: dict[str, Any] | None,
-        terminal: Callable[[SSEEvent], bool] | None,
+        stream: StreamReader | None,
         max_body: int,
     ) -> tuple[Exchange, float | None]:
         """One request: the answer as read, and the pause its Retry-After asks for."""
@@ -258,20 +271,32 @@ class Prober:
             decoder = _Decoder(response.headers.get("content-encoding", ""), max_body)
             chunks: list[bytes] = []
             events: list[SSEEvent] = []
-            parser = SSEParser() if terminal is not None and response.status_code == 200 else None
+            reader = stream if stream is not None and response.status_code == 200 else None
+            parser = SSEParser()
             utf8 = codecs.getincrementaldecoder("utf-8")("replace")
-            if not decoder.unsupported:
-                async for raw in response.aiter_raw():
-                    data = decoder.feed(raw)
-                    chunks.append(data)
-                    if parser is not None and terminal is not None:
-                        events.extend(parser.feed(utf8.decode(data)))
-                        if any(terminal(e) for e in events):
+            cut_short: str | None = None
+            try:
+                if not decoder.unsupported:
+                    async for raw in response.aiter_raw():
+                        data = decoder.feed(raw)
+                        chunks.append(data)
+                        if reader is not None:
+                            events.extend(parser.feed(utf8.decode(data)))
+                            if any(reader.is_terminal(e) for e in events):
+                                break
+                        if decoder.over or decoder.corrupt:
                             break
-                    if decoder.over or decoder.corrupt:
-                        break
-            if parser is not None:
+            except httpx.TimeoutException:
+                raise
+            except httpx.TransportError:
+                if reader is None:
+                    raise
+                cut_short = "the connection dropped before the stream ended"
+            if reader is not None:
                 events.extend(parser.close())
+                sse = response.headers.get("content-type", "").startswith("text/event-stream")
+                if (events or sse) and not (decoder.over or decoder.corrupt or decoder.unsupported):
+                    cut_short = cut_short or reader.stream_cut(events)
             answer = Exchange(
                 status=response.status_code,
                 # the first of repeated headers: joining them would let "a, b" pass a glob pin
@@ -279,6 +304,7 @@ class Prober:
                 text=b"".join(chunks).decode("utf-8", "replace"),
                 events=events,
                 truncated=decoder.over,
+                cut_short=cut_short,
                 undecodable=response.headers.get("content-encoding", "").strip()[:40]
                 if decoder.unsupported
                 else "",

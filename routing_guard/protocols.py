@@ -31,8 +31,14 @@ class Reply:
     body_error: str | None = None  # an error object inside a 200 (OpenRouter does this mid-generation)
     provider: str | None = None  # OpenRouter's non-standard upstream field
     tool_calls: bool = False
-    stream_ended: bool = True  # a stream reached its protocol's clean end
+    models: tuple[str, ...] = ()  # every distinct model the answer names, in order (a stream's chunks)
+    cut_short: str | None = None  # how a stream ended before its protocol's clean end
     unreadable: str | None = None  # why the body could not be read as this protocol
+
+    def saw_model(self, model: str | None) -> None:
+        if model is not None and model not in self.models:
+            self.models = (*self.models, model)
+        self.model = self.model or model
 
 
 @dataclass
@@ -158,7 +164,8 @@ class Protocol:
         """What every protocol's JSON answer shares, and its list of choices / output / content."""
         if not isinstance(doc, dict):
             return Reply(body_error=error_message(doc), unreadable="the body is not a JSON object"), None
-        reply = Reply(model=_str_or_none(doc.get("model")), provider=_str_or_none(doc.get("provider")))
+        reply = Reply(provider=_str_or_none(doc.get("provider")))
+        reply.saw_model(_str_or_none(doc.get("model")))
         reply.body_error = error_message(doc)
         if doc.get("status") == "failed" and reply.body_error is None:  # a failed Responses object
             reply.body_error = "response status is failed"
@@ -174,6 +181,10 @@ class Protocol:
 
     def is_terminal(self, event: SSEEvent) -> bool:
         return event.event in self.terminal_events or event.data.strip() == "[DONE]"
+
+    def stream_cut(self, events: list[SSEEvent]) -> str | None:
+        """How the stream ended before its clean end, or None when it reached it."""
+        return self.parse_stream(events).cut_short
 
 
 def output_budget(body: dict[str, Any]) -> int:
@@ -212,17 +223,18 @@ class OpenAIChat(Protocol):
         return reply
 
     def parse_stream(self, events: Iterable[SSEEvent]) -> Reply:
-        reply = Reply(stream_ended=False)
+        reply = Reply()
         indexes: set[int] = set()
+        done = False
         for event in events:
             if event.data.strip() == "[DONE]":
-                reply.stream_ended = True
+                done = True
                 continue
             chunk = _json_or_none(event.data)
             if not isinstance(chunk, dict):
                 continue
             reply.body_error = reply.body_error or error_message(chunk)
-            reply.model = reply.model or _str_or_none(chunk.get("model"))
+            reply.saw_model(_str_or_none(chunk.get("model")))
             reply.provider = reply.provider or _str_or_none(chunk.get("provider"))
             for choice in _list(chunk.get("choices")):
                 if not isinstance(choice, dict):
@@ -234,6 +246,10 @@ class OpenAIChat(Protocol):
                 reply.tool_calls = reply.tool_calls or bool(delta.get("tool_calls"))
                 reply.finish_reason = _str_or_none(choice.get("finish_reason")) or reply.finish_reason
         reply.choices = len(indexes)
+        if reply.body_error is None and not done:
+            reply.cut_short = "it ended without `data: [DONE]`"
+        elif reply.body_error is None and reply.finish_reason is None:
+            reply.cut_short = "it ended with `data: [DONE]` but no chunk gave a finish_reason"
         return reply
 
 
@@ -275,27 +291,30 @@ class OpenAIResponses(Protocol):
                     reply.has_text = True
 
     def parse_stream(self, events: Iterable[SSEEvent]) -> Reply:
-        reply = Reply(stream_ended=False)
+        reply = Reply()
+        ended = False
         for event in events:
             data = _json_or_none(event.data)
             if not isinstance(data, dict):
                 continue
             kind = str(data.get("type") or event.event)
             response = _dict(data.get("response"))
-            reply.model = _str_or_none(response.get("model")) or reply.model
+            reply.saw_model(_str_or_none(response.get("model")))
             if kind == "response.output_text.delta" and _text_of(data.get("delta")):
                 reply.has_text = True
             elif kind in ("error", "response.failed"):
                 reply.body_error = error_message(data) or error_message(response) or kind
-                reply.stream_ended = True
+                ended = True
             elif kind in ("response.completed", "response.incomplete"):
                 final = self.parse(response)
                 reply.choices = max(reply.choices, final.choices)
                 reply.has_text = reply.has_text or final.has_text
                 reply.finish_reason = final.finish_reason
-                reply.stream_ended = True
+                ended = True
         if reply.has_text and reply.choices == 0:
             reply.choices = 1
+        if not ended:
+            reply.cut_short = "it ended without `response.completed`"
         return reply
 
 
@@ -325,15 +344,16 @@ class AnthropicMessages(Protocol):
         return reply
 
     def parse_stream(self, events: Iterable[SSEEvent]) -> Reply:
-        reply = Reply(stream_ended=False)
+        reply = Reply()
         blocks: set[int] = set()
+        ended = False
         for event in events:
             data = _json_or_none(event.data)
             if not isinstance(data, dict):
                 continue
             kind = str(data.get("type") or event.event)
             if kind == "message_start" and isinstance(data.get("message"), dict):
-                reply.model = _str_or_none(data["message"].get("model"))
+                reply.saw_model(_str_or_none(data["message"].get("model")))
             elif kind == "content_block_start":
                 index = data.get("index", 0)
                 blocks.add(index if isinstance(index, int) else 0)
@@ -347,11 +367,13 @@ class AnthropicMessages(Protocol):
                 stop = _str_or_none(data["delta"].get("stop_reason"))
                 reply.finish_reason = "length" if stop == "max_tokens" else stop
             elif kind == "message_stop":
-                reply.stream_ended = True
+                ended = True
             elif kind == "error":
                 reply.body_error = error_message(data) or "error event"
-                reply.stream_ended = True
+                ended = True
         reply.choices = max(len(blocks), int(reply.has_text))
+        if not ended:
+            reply.cut_short = "it ended without `message_stop`"
         return reply
 
 

@@ -25,6 +25,7 @@ Verdict = Literal[
     "context_too_small",
     "not_listed",
     "drifted",
+    "inconclusive",
     "skipped",
 ]
 
@@ -42,7 +43,9 @@ ROUTING_FAILURES: frozenset[str] = frozenset(
         "drifted",
     }
 )
-OPERATIONAL_FAILURES: frozenset[str] = frozenset({"auth_error", "rate_limited", "unreachable", "timeout"})
+OPERATIONAL_FAILURES: frozenset[str] = frozenset(
+    {"auth_error", "rate_limited", "unreachable", "timeout", "inconclusive"}
+)
 
 EXIT_OK = 0
 EXIT_ROUTING = 1

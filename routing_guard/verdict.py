@@ -8,11 +8,12 @@ really answered".
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from routing_guard import portkey
 from routing_guard.protocols import MAX_ID, Reply, error_kind, error_message
 from routing_guard.results import Verdict
 
@@ -21,8 +22,8 @@ _SNAPSHOT = re.compile(r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-(?:0[1-9]|1[0-2])\d{2}|-0
 
 # Headers naming the model that really answered, most specific first.
 SERVED_MODEL_HEADERS = ("x-litellm-model-name", "x-ms-served-model", "ngrok-aig-model", "x-kong-llm-model")
-# Headers whose value above zero means a later fallback target served the request.
-FALLBACK_HEADERS = ("x-litellm-attempted-fallbacks", "x-portkey-last-used-option-index", "cf-aig-step")
+# Headers whose value above zero means a fallback served the request (Portkey's index: portkey.py).
+FALLBACK_HEADERS = ("x-litellm-attempted-fallbacks", "cf-aig-step")
 
 _AUTH_KINDS = ("authentication", "invalid_api_key", "no_db_connection", "permission", "unauthorized")
 _AUTH_MESSAGE = re.compile(
@@ -66,6 +67,38 @@ def match_model(requested: str, returned: str, *, strict: bool, accept: tuple[st
     return None
 
 
+# Model families by vendor line, for "served by another family" (docs/verdicts.md). A routed ID
+# whose name starts with none of these is taken for a gateway alias.
+_FAMILIES = {
+    "openai": ("gpt", "chatgpt", "o1", "o3", "o4", "codex", "davinci", "babbage"),
+    "anthropic": ("claude",),
+    "google": ("gemini", "gemma", "palm"),
+    "meta": ("llama", "meta-llama", "codellama"),
+    "mistral": ("mistral", "mixtral", "codestral", "ministral", "devstral", "magistral", "pixtral"),
+    "alibaba": ("qwen", "qwq"),
+    "deepseek": ("deepseek",),
+    "xai": ("grok",),
+    "cohere": ("command", "c4ai"),
+    "microsoft": ("phi",),
+    "moonshot": ("kimi", "moonshot"),
+    "zhipu": ("glm", "chatglm"),
+}
+
+
+def family(model_id: str) -> str | None:
+    """The vendor line a model ID belongs to by its name (`gpt-4o` -> openai), None for an alias.
+
+    The name is read after any provider prefix (`openai/`) and Bedrock's `anthropic.` style one."""
+    base = model_id.rpartition("/")[2].lower()
+    for part in [base, *(base[i + 1 :] for i, char in enumerate(base) if char in ".:")]:
+        for vendor, prefixes in _FAMILIES.items():
+            for prefix in prefixes:
+                rest = part[len(prefix) :]
+                if part.startswith(prefix) and not rest[:1].isalpha():
+                    return vendor
+    return None
+
+
 def matches_served(served_model: str, patterns: tuple[str, ...]) -> bool:
     """A route's `served` pin: globs over the full ID, or over the part after a provider prefix."""
     _, base = _split_provider(served_model)
@@ -80,9 +113,14 @@ class Served:
     header: str | None = None
     fallback: str | None = None  # e.g. "x-litellm-attempted-fallbacks: 1"
     provider: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. a load-balance choice, Portkey's retries
+    warnings: list[str] = field(default_factory=list)  # e.g. an option index under an unknown strategy
 
 
-def read_served(headers: Mapping[str, str], reply: Reply | None = None) -> Served:
+def read_served(
+    headers: Mapping[str, str], reply: Reply | None = None, config: portkey.PortkeyConfig | None = None
+) -> Served:
+    """The answer's own witnesses; `config` is the Portkey config the routing file sends, if any."""
     served = Served(provider=reply.provider if reply else None)
     for name in SERVED_MODEL_HEADERS:
         value = headers.get(name, "").strip()[:MAX_ID]
@@ -90,16 +128,23 @@ def read_served(headers: Mapping[str, str], reply: Reply | None = None) -> Serve
             served.model, served.header = value, name
             break
     for name in FALLBACK_HEADERS:
-        value = headers.get(name, "")
-        # Portkey sends a JSON path such as "config.targets[1]"; any index above 0 is a later target.
+        value = headers.get(name, "").strip()
         if any(int(n) > 0 for n in re.findall(r"\d{1,18}", value)):  # chunked: no 4300-digit int limit
-            served.fallback = f"{name}: {value.strip()[:40]}"
+            served.fallback = f"{name}: {value[:40]}"
             # After a LiteLLM fallback the model group is the reliable witness of who answered;
             # x-litellm-model-name can still name the deployment that failed (seen on /v1/messages).
             group = headers.get("x-litellm-model-group", "").strip()[:MAX_ID]
             if group:
                 served.fallback += f", model group {group}"
             break
+    index = headers.get(portkey.INDEX_HEADER, "")
+    if index and served.fallback is None:
+        reading = portkey.read_index(index, config)
+        served.fallback = reading.fallback
+        served.notes += [reading.chosen] if reading.chosen else []
+        served.warnings += [reading.unknown] if reading.unknown else []
+    if (retries := portkey.retry_note(headers)) is not None:
+        served.notes.append(retries)
     return served
 
 
@@ -120,6 +165,9 @@ class Judgement:
     verdict: Verdict
     notes: str = ""
     hint: str = ""
+    warnings: list[str] = field(default_factory=list)
+    rule: str = ""  # the matching rule that accepted a route's model, e.g. "exact match"
+    echoed: bool = False  # the error path's 200 named the invalid ID itself
 
 
 _ANSWER_LIKE = re.compile(r"^\s*[\[{]|^(?:data|event):", re.MULTILINE)
@@ -137,8 +185,45 @@ def failure_detail(status: int, doc: Any, text: str) -> str:
     return "the body holds no error message (not shown)"
 
 
-def judge_http_failure(status: int, doc: Any, text: str, *, model: str, location: str = "") -> Judgement:
-    """Any non-200 answer to a route's probe."""
+def about_model(doc: Any, text: str, model: str) -> bool:
+    """Does an error answer speak of the model (names it, or says model / deployment)?"""
+    message = (error_message(doc) or text)[:2000].lower()
+    param = (
+        doc.get("error", {}).get("param")
+        if isinstance(doc, dict) and isinstance(doc.get("error"), dict)
+        else None
+    )
+    return (
+        model.lower() in message
+        or param == "model"
+        or bool(re.search(r"model|deployment", message + " " + error_kind(doc)))
+    )
+
+
+def endpoint_hint(url: str, path: str) -> str:
+    """What to check in gateway.base_url when POST url answered 404/405 for a reason not about the model."""
+    base = url[: -len(path)] if path and url.endswith(path) else url
+    hint = (
+        f"The endpoint was not found: routing-guard appended `{path}` to gateway.base_url (`{base}`). "
+        "base_url must be the gateway's API root, usually ending in `/v1`"
+    )
+    if not base.split("?")[0].rstrip("/").endswith("/v1"):
+        return hint + f"; yours does not: try `{base.split('?')[0].rstrip('/')}/v1`."
+    return hint + ", as yours does: check that the gateway serves this protocol (api) at that path."
+
+
+def judge_http_failure(
+    status: int,
+    doc: Any,
+    text: str,
+    *,
+    model: str,
+    location: str = "",
+    url: str = "",
+    path: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> Judgement:
+    """Any non-200 answer to a route's probe (`url` is where it was sent, `path` the protocol's part)."""
     detail = failure_detail(status, doc, text)
     if 300 <= status < 400:
         where = f" to {location}" if location else ""
@@ -174,6 +259,12 @@ def judge_http_failure(status: int, doc: Any, text: str, *, model: str, location
             f"HTTP {status}: {detail}",
             "The gateway failed on its side (5xx); no routing verdict was possible. Check its health.",
         )
+    if (refusal := portkey.own_refusal(status, doc, headers or {})) is not None:
+        return Judgement("http_error", f"HTTP {status}: Portkey refused the request: {refusal}", PORTKEY_HINT)
+    if status in (404, 405) and not about_model(doc, text, model):
+        return Judgement(
+            "http_error", f"HTTP {status}: endpoint not found ({detail[:120]})", endpoint_hint(url, path)
+        )
     if status == 404:
         hint = (
             f"The gateway does not serve `{model}` on this endpoint: check the ID in the routing file "
@@ -182,6 +273,53 @@ def judge_http_failure(status: int, doc: Any, text: str, *, model: str, location
     else:
         hint = f"The gateway refused the probe for `{model}` (HTTP {status}); the notes say why."
     return Judgement("http_error", f"HTTP {status}: {detail}", hint)
+
+
+PORTKEY_HINT = (
+    "Portkey refused the request before routing it (its answer carries no x-portkey-* headers): a "
+    "gateway configuration problem, not a model one. Send `x-portkey-config`, or `x-portkey-provider` "
+    "(with `x-portkey-custom-host` for your own upstream), with valid values in gateway.headers."
+)
+
+
+def _stream_models_judgement(
+    requested: str, reply: Reply, served: Served, strict: bool, accept: tuple[str, ...]
+) -> Judgement | None:
+    """A stream whose later chunks name another model than the route's: model_mismatch naming the switch.
+
+    A chunk's model is fine when it is a form of the route's model or of the model the gateway's
+    header says served (headers win where a gateway echoes, e.g. LiteLLM after a fallback)."""
+    for other in reply.models:
+        if match_model(requested, other, strict=strict, accept=accept) is not None:
+            continue
+        if served.model and (
+            match_model(served.model, other, strict=False) or match_model(other, served.model, strict=False)
+        ):
+            continue
+        first = reply.models[0]
+        switch = f"from {first} to {other}" if other != first else f"to {other}"
+        return Judgement(
+            "model_mismatch",
+            f"the stream switched models {switch}",
+            f"The stream's chunks name `{other}`, which is not a form of `{requested}`: another model "
+            "wrote (part of) the answer. Fix the gateway's mapping, or add the ID to `accept` if intended.",
+        )
+    return None
+
+
+def served_family_warning(requested: str, served_model: str, accept: tuple[str, ...]) -> str | None:
+    """A served-model header naming a model of another family than a route's real model ID (not an
+    alias): worth a warning, since the route passes without a `served` pin (docs/verdicts.md)."""
+    if match_model(requested, served_model, strict=False, accept=accept) is not None:
+        return None
+    wanted, got = family(requested), family(served_model)
+    if wanted is None or wanted == got:
+        return None
+    return (
+        f"served by {served_model}, not a form of {requested}: the gateway says another model family "
+        f'answered. To make that fail, pin the route: `served: ["{requested}*"]`; to accept it, '
+        f'`served: ["{served_model}"]`.'
+    )
 
 
 def judge_reply(
@@ -193,6 +331,7 @@ def judge_reply(
     accept: tuple[str, ...],
     served_pins: tuple[str, ...],
     budget: int,
+    attempts: int = 1,
 ) -> Judgement:
     """A 200 answer to a route's probe."""
     if reply.body_error is not None:
@@ -205,11 +344,14 @@ def judge_reply(
         return Judgement(
             "bad_response", reply.unreadable, "The gateway's answer is not this protocol's shape."
         )
-    if not reply.stream_ended:
+    if reply.cut_short is not None:
+        tries = f"{attempts} attempt" + ("s" if attempts != 1 else "")
         return Judgement(
             "bad_response",
-            "the stream ended without its closing event",
-            "The stream was cut off; check gateway or proxy buffering and timeouts.",
+            f"the stream was cut short: {reply.cut_short} ({tries})",
+            "The gateway ended the stream before its end, which says nothing about the model: a server "
+            "that interrupts a running stream when another request arrives (llama.cpp's "
+            "interrupt_requests; try --concurrency 1), or a proxy timeout or buffering limit.",
         )
     if served.fallback is not None:
         who = f"; served by {served.model}" if served.model else ""
@@ -246,6 +388,8 @@ def judge_reply(
             f"The gateway answered `{requested}` with `{reply.model}`. If that is intended, add it to "
             "the route's `accept`; otherwise fix the gateway's mapping.",
         )
+    if (switched := _stream_models_judgement(requested, reply, served, strict, accept)) is not None:
+        return switched
     if served_pins:
         identity = served.model or reply.model
         if not matches_served(identity, served_pins):
@@ -259,11 +403,78 @@ def judge_reply(
         notes.append(f"served by {served.model}")
     if served.provider:
         notes.append(f"provider {served.provider}")
-    return Judgement("pass", "; ".join(notes))
+    warnings = list(served.warnings)
+    if served.model and not served_pins:
+        warning = served_family_warning(requested, served.model, accept)
+        warnings += [warning] if warning else []
+    return Judgement("pass", "; ".join([*notes, *served.notes]), warnings=warnings, rule=rule)
 
 
-def judge_error_path(status: int, doc: Any, text: str, reply: Reply | None, served: Served) -> Judgement:
-    """The answer to the deliberately invalid model ID: a 4xx (not auth) passes."""
+# Model-not-found answers, by error type/code or by message (GATEWAYS.md "Unknown model IDs").
+_NOT_FOUND_KIND = re.compile(r"model_not_found|not_found|notfound|invalid_model|deploymentnotfound")
+_NOT_FOUND_MESSAGE = re.compile(
+    r"not found|does not exist|not exist|invalid model|not a valid model|unknown model|no such model|"
+    r"not supported|not available|model:",
+    re.IGNORECASE,
+)
+# 4xx answers that say nothing about the model, whatever else was served.
+_BUDGET = re.compile(
+    r"budget|quota|credit|spend|insufficient (?:funds|balance)|billing|payment", re.IGNORECASE
+)
+_CONTENT_FILTER = re.compile(
+    r"content[ _-]?(?:filter|policy|management)|moderation|flagged|safety", re.IGNORECASE
+)
+_NO_EVIDENCE_STATUS = {
+    402: "HTTP 402 (payment required: credits or budget)",
+    413: "HTTP 413 (the request is too large for the gateway)",
+    422: "HTTP 422 (the gateway could not process the request body: check `defaults.request` and `request`)",
+}
+
+
+def names_unknown_model(doc: Any, text: str, model: str) -> bool:
+    """A recognised model-not-found answer that names the model."""
+    message = (error_message(doc) or text)[:2000]
+    kind = error_kind(doc)
+    return model.lower() in message.lower() and bool(
+        _NOT_FOUND_KIND.search(kind) or _NOT_FOUND_MESSAGE.search(message)
+    )
+
+
+def _no_evidence(status: int, doc: Any, text: str, headers: Mapping[str, str]) -> str | None:
+    """Why a 4xx cannot be about the model ID, whatever the routes got; None when it may be."""
+    if (refusal := portkey.own_refusal(status, doc, headers)) is not None:
+        return f"Portkey refused the request before routing it: {refusal}"
+    if status in _NO_EVIDENCE_STATUS:
+        return _NO_EVIDENCE_STATUS[status]
+    message = (error_message(doc) or text)[:2000] + " " + error_kind(doc)
+    if _BUDGET.search(message):
+        return f"HTTP {status} about a budget or quota"
+    if _CONTENT_FILTER.search(message):
+        return f"HTTP {status} from a content filter"
+    return None
+
+
+def judge_error_path(
+    status: int,
+    doc: Any,
+    text: str,
+    reply: Reply | None,
+    served: Served,
+    *,
+    model: str,
+    served_routes: Sequence[str] = (),
+    route_statuses: Sequence[int | None] = (),
+    headers: Mapping[str, str] | None = None,
+    url: str = "",
+    path: str = "",
+) -> Judgement:
+    """The answer to the deliberately invalid model ID, sent exactly as a route of its protocol.
+
+    A refusal passes only with evidence that it is about the model: the answer names the model as
+    unknown, or a route of the same protocol (`served_routes`) was served in the same run.
+    `route_statuses` are the HTTP statuses those routes got, for the hint.
+    """
+    headers = headers or {}
     if status == 200:
         returned = reply.model if reply else None
         if reply is not None and reply.body_error is not None and not reply.has_text:
@@ -272,19 +483,64 @@ def judge_error_path(status: int, doc: Any, text: str, reply: Reply | None, serv
                 f"HTTP 200 with an error in the body: {reply.body_error[:200]}",
                 "The gateway should refuse an unknown model ID with a 4xx status.",
             )
-        who = served.model or returned or "an unnamed model"
-        header = f" ({served.header})" if served.model else ""
+        echoed = reply is not None and (reply.model == model or model in reply.models)
+        if echoed:
+            who = "the gateway echoed the ID it was sent instead of naming the model that answered"
+            if served.model:
+                who += f"; {served.header} says {served.model} served it"
+        else:
+            who = "answered by " + (served.model or returned or "an unnamed model")
+            who += f" ({served.header})" if served.model else ""
         return Judgement(
             "silent_fallback",
-            f"HTTP 200 for an unknown model ID: answered by {who}{header}",
+            f"HTTP 200 for an unknown model ID: {who}",
             "The gateway answers unknown model IDs instead of refusing them, so a typo or a retired ID "
             "in an agent's config is silently served by another model. Remove the catch-all (`*`) "
             "deployment or default fallback for unknown models.",
+            echoed=echoed,
         )
-    if 400 <= status < 500 and status not in (408, 429) and not is_auth_failure(status, doc, text):
-        detail = error_kind(doc) or (error_message(doc) or "")[:80]
-        return Judgement("pass", f"refused with HTTP {status}" + (f" ({detail})" if detail else ""))
-    judged = judge_http_failure(status, doc, text, model="the invalid model ID")
-    if judged.verdict == "http_error" and status >= 500:
-        judged.hint = "No verdict on the error path: the gateway failed on its side."
-    return judged
+    if not (400 <= status < 500) or status in (408, 429) or is_auth_failure(status, doc, text):
+        judged = judge_http_failure(status, doc, text, model="the invalid model ID", headers=headers)
+        if judged.verdict == "http_error" and status >= 500:
+            judged.hint = "No verdict on the error path: the gateway failed on its side."
+        return judged
+    detail = error_kind(doc) or failure_detail(status, doc, text)[:80]
+    refused = f"refused with HTTP {status}" + (f" ({detail})" if detail else "")
+    if names_unknown_model(doc, text, model):
+        return Judgement("pass", f"{refused}: the answer names the ID as unknown")
+    reason = _no_evidence(status, doc, text, headers)
+    if reason is None and served_routes:
+        return Judgement("pass", f"{refused} while route {served_routes[0]} was served")
+    return Judgement(
+        "inconclusive",
+        f"{refused}: not shown to be about the model",
+        _inconclusive_hint(status, doc, text, reason, route_statuses, url, path),
+    )
+
+
+def _inconclusive_hint(
+    status: int,
+    doc: Any,
+    text: str,
+    reason: str | None,
+    route_statuses: Sequence[int | None],
+    url: str,
+    path: str,
+) -> str:
+    alike = bool(route_statuses) and all(s == status for s in route_statuses)
+    answered = (
+        f"The gateway answered every request of this protocol, routes included, with HTTP {status}"
+        if alike
+        else f"The gateway answered the invalid ID with HTTP {status}"
+        + ("" if route_statuses else " and no route of this protocol was probed")
+    )
+    if reason is not None and reason.startswith("Portkey"):
+        return f"No verdict on the error path: {reason}. {PORTKEY_HINT}"
+    if reason is not None:
+        return f"No verdict on the error path: {answered}: {reason}, which says nothing about model IDs."
+    if status in (404, 405):
+        return f"No verdict on the error path: {answered}. {endpoint_hint(url, path)}"
+    return (
+        f"No verdict on the error path: {answered} ({failure_detail(status, doc, text)[:160]}), and "
+        "the answer does not name the ID as unknown, so the refusal may have nothing to do with the model."
+    )

@@ -136,7 +136,8 @@ def hostile_gateway(text: str):
         elif model == "m-pinned":
             answer = raw_response(200, completion(model), [("x-litellm-model-name", hdr)])
         elif model == "m-stream":
-            chunk = {"model": text, "choices": [{"index": 0, "delta": {"content": "pong"}}]}
+            choice = {"index": 0, "delta": {"content": "pong"}, "finish_reason": "stop"}
+            chunk = {"model": text, "choices": [choice]}
             answer = raw_response(200, sse(chunk), [("content-type", b"text/event-stream")])
         elif model == "m-stream-error":
             answer = raw_response(

@@ -30,7 +30,7 @@ VERDICTS = set(get_args(Verdict))
 CONTRACT_VERDICTS = {
     "pass", "model_mismatch", "fallback_detected", "silent_fallback", "empty_response", "bad_response",
     "http_error", "auth_error", "rate_limited", "unreachable", "timeout", "context_too_small",
-    "not_listed", "drifted", "skipped",
+    "not_listed", "drifted", "inconclusive", "skipped",
 }  # fmt: skip
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,7 +98,8 @@ replies = st.builds(
     body_error=optional_text,
     provider=optional_text,
     tool_calls=st.booleans(),
-    stream_ended=st.booleans(),
+    models=st.lists(model_ids, max_size=3).map(tuple),
+    cut_short=optional_text,
     unreadable=optional_text,
 )
 served = st.builds(Served, model=optional_text | model_ids, header=optional_text, fallback=optional_text,
@@ -243,14 +244,25 @@ def test_judge_http_failure_gives_a_contract_verdict(
 
 
 @FAST
-@given(status=statuses, doc=json_values, text=st.text(max_size=50), reply=st.none() | replies, served=served)
+@given(
+    status=statuses,
+    doc=json_values,
+    text=st.text(max_size=50),
+    reply=st.none() | replies,
+    served=served,
+    served_routes=st.lists(st.sampled_from(["a", "b"]), max_size=2),
+)
 def test_judge_error_path_gives_a_contract_verdict(
-    status: int, doc: Any, text: str, reply: Reply | None, served: Served
+    status: int, doc: Any, text: str, reply: Reply | None, served: Served, served_routes: list[str]
 ) -> None:
-    judged = judge_error_path(status, doc, text, reply, served)
+    judged = judge_error_path(status, doc, text, reply, served, model="bogus-id", served_routes=served_routes)
     assert judged.verdict in CONTRACT_VERDICTS
     if judged.verdict == "pass":
         assert 400 <= status < 500 and status not in (401, 403, 408, 429)
+        # evidence that the refusal is about the model: a served route, or the answer names the ID
+        assert served_routes or "bogus-id" in f"{text} {doc}".lower()
+    if judged.verdict == "inconclusive":
+        assert judged.hint.startswith("No verdict on the error path")
     if status == 200:
         assert judged.verdict in ("silent_fallback", "bad_response")
 

@@ -106,13 +106,31 @@ def test_chat_stream() -> None:
         ("", "[DONE]"),
     )
     reply = CHAT.parse_stream(events)
-    assert (reply.model, reply.has_text, reply.stream_ended, reply.choices) == ("gpt-4o-mini", True, True, 1)
+    assert (reply.model, reply.has_text, reply.cut_short, reply.choices) == ("gpt-4o-mini", True, None, 1)
+    assert reply.models == ("gpt-4o-mini",)
     assert CHAT.is_terminal(events[-1])
 
 
+def test_chat_stream_names_every_model_its_chunks_name() -> None:
+    """The issue's stream: the first chunk names gpt-4o, the text chunks gpt-3.5-turbo."""
+    reply = CHAT.parse_stream(
+        sse(
+            ("", {"model": "gpt-4o", "choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
+            ("", {"model": "gpt-3.5-turbo", "choices": [{"index": 0, "delta": {"content": "po"}}]}),
+            ("", {"model": "gpt-3.5-turbo", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+            ("", "[DONE]"),
+        )
+    )
+    assert (reply.model, reply.models) == ("gpt-4o", ("gpt-4o", "gpt-3.5-turbo"))
+
+
 def test_chat_stream_cut_off_or_erroring_mid_way() -> None:
-    cut = CHAT.parse_stream(sse(("", {"model": "m", "choices": [{"index": 0, "delta": {"content": "p"}}]})))
-    assert not cut.stream_ended
+    text = ("", {"model": "m", "choices": [{"index": 0, "delta": {"content": "p"}}]})
+    assert CHAT.parse_stream(sse(text)).cut_short == "it ended without `data: [DONE]`"
+    # llama.cpp's server ends an interrupted stream with [DONE] and no finish_reason (GATEWAYS.md)
+    interrupted = CHAT.parse_stream(sse(text, ("", "[DONE]")))
+    assert interrupted.cut_short is not None and "finish_reason" in interrupted.cut_short
+    assert CHAT.stream_cut(sse(text, ("", "[DONE]"))) == interrupted.cut_short
     failed = CHAT.parse_stream(
         sse(
             ("", {"model": "m", "choices": [{"index": 0, "delta": {"content": "p"}}]}),
@@ -121,6 +139,7 @@ def test_chat_stream_cut_off_or_erroring_mid_way() -> None:
         )
     )
     assert failed.body_error == "provider died"
+    assert failed.cut_short is None  # an error in the stream is judged as such, not retried
 
 
 def test_sse_comments_and_crlf() -> None:
@@ -165,12 +184,13 @@ def test_responses_stream() -> None:
         ("response.completed", done),
     )
     reply = RESPONSES.parse_stream(events)
-    assert (reply.model, reply.has_text, reply.stream_ended, reply.choices) == (
+    assert (reply.model, reply.has_text, reply.cut_short, reply.choices) == (
         "gpt-4.1-2025-04-14",
         True,
-        True,
+        None,
         1,
     )
+    assert RESPONSES.stream_cut(events[:-1]) == "it ended without `response.completed`"
     failed = RESPONSES.parse_stream(
         sse(("response.created", created), ("error", {"type": "error", "message": "boom"}))
     )
@@ -204,12 +224,13 @@ def test_messages_reply_and_stream() -> None:
         ("message_stop", {"type": "message_stop"}),
     )
     reply = MESSAGES.parse_stream(events)
-    assert (reply.model, reply.has_text, reply.stream_ended, reply.choices) == (
+    assert (reply.model, reply.has_text, reply.cut_short, reply.choices) == (
         "claude-3-5-sonnet-20241022",
         True,
-        True,
+        None,
         1,
     )
+    assert MESSAGES.stream_cut(events[:-1]) == "it ended without `message_stop`"
     overloaded = MESSAGES.parse_stream(
         sse(("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
     )

@@ -85,10 +85,8 @@ def test_served_pins_match_full_ids_or_the_part_after_the_prefix() -> None:
     [
         ({"x-litellm-attempted-fallbacks": "1"}, "x-litellm-attempted-fallbacks: 1"),
         ({"x-litellm-attempted-fallbacks": "0"}, None),
-        (
-            {"x-portkey-last-used-option-index": "config.targets[1]"},
-            "x-portkey-last-used-option-index: config.targets[1]",
-        ),
+        # Portkey's option index without the config inline: no verdict (see the Portkey tests below)
+        ({"x-portkey-last-used-option-index": "config.targets[1]"}, None),
         ({"x-portkey-last-used-option-index": "config.targets[0]"}, None),
         ({"cf-aig-step": "2"}, "cf-aig-step: 2"),
         ({"cf-aig-step": "0"}, None),
@@ -133,7 +131,8 @@ def test_reply_verdicts() -> None:
     assert _judge(Reply(model=None, choices=1, has_text=True)) == "bad_response"
     assert _judge(Reply(body_error="upstream died", choices=0)) == "bad_response"
     assert _judge(Reply(unreadable="not JSON")) == "bad_response"
-    assert _judge(Reply(model="gpt-4o", choices=1, has_text=True, stream_ended=False)) == "bad_response"
+    cut = Reply(model="gpt-4o", choices=1, has_text=True, cut_short="it ended without `data: [DONE]`")
+    assert _judge(cut) == "bad_response"
 
 
 def test_budget_exhaustion_says_how_to_fix_it() -> None:
@@ -177,7 +176,7 @@ def test_served_pin_fails_a_re_pointed_alias_only_where_pinned() -> None:
     ],
 )
 def test_error_path_statuses(status: int, doc: object, verdict: str) -> None:
-    assert judge_error_path(status, doc, "", None, Served()).verdict == verdict
+    assert judge_error_path(status, doc, "", None, Served(), model="x").verdict == verdict
 
 
 def test_error_path_200_is_a_silent_fallback_naming_what_answered() -> None:
@@ -187,9 +186,11 @@ def test_error_path_200_is_a_silent_fallback_naming_what_answered() -> None:
         "",
         Reply(model="routing-guard-invalid-model-id", choices=1, has_text=True),
         Served(model="openai/gpt-4o-mini", header="x-litellm-model-name"),
+        model="routing-guard-invalid-model-id",
     )
     assert judged.verdict == "silent_fallback"
     assert "openai/gpt-4o-mini" in judged.notes and "x-litellm-model-name" in judged.notes
+    assert "echoed the ID" in judged.notes and judged.echoed
 
 
 def test_auth_is_classified_by_body_as_well_as_status() -> None:
@@ -202,8 +203,9 @@ def test_auth_is_classified_by_body_as_well_as_status() -> None:
 
 
 def test_http_failures_name_the_problem() -> None:
-    assert judge_http_failure(404, None, "", model="gpt-9").verdict == "http_error"
-    assert "gpt-9" in judge_http_failure(404, None, "", model="gpt-9").hint
+    unknown = {"error": {"message": "The model `gpt-9` does not exist", "code": "model_not_found"}}
+    assert judge_http_failure(404, unknown, "", model="gpt-9").verdict == "http_error"
+    assert "gpt-9" in judge_http_failure(404, unknown, "", model="gpt-9").hint
     redirect = judge_http_failure(301, None, "", model="m", location="evil.example")
     assert redirect.verdict == "http_error" and "evil.example" in redirect.notes
     assert judge_http_failure(408, None, "", model="m").verdict == "timeout"
