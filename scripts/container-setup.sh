@@ -19,7 +19,7 @@
 #      system, a user `newcomer` in the sudo group (passwordless: a test cannot type a password) and
 #      this machine's CA bundle as in step 4. Rebuilt when its recipe or the host bundle changes.
 #
-# Exports nothing: tests/container_harness.py derives the same cache dir and sets CONTAINERS_CONF
+# Exports nothing: tests/support/container_harness.py derives the same cache dir and sets CONTAINERS_CONF
 # for its own podman calls. Cache dir: $ROUTING_GUARD_CONTAINER_CACHE, else
 # ${XDG_CACHE_HOME:-$HOME/.cache}/routing-guard-container.
 #

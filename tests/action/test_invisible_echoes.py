@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.fault_servers import RawServer, Request
+from tests.support.fault_servers import RawServer, Request
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "rg-5f0c9e1ab34d77e2c0ffee1234abcd9876"  # hex after the prefix: gateways may echo it upper-cased

@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from routing_guard.cli import main
-from tests.gateway_fixtures import (
+from tests.support.gateway_fixtures import (
     KEY,
     Answer,
     CheckRun,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fault_servers import RawServer, Request, closed_port, run_cli
+from tests.support.fault_servers import RawServer, Request, closed_port, run_cli
 
 KEY = "sk-canary-0123456789abcdefghijklmnop"
 RUNS = {KEY[i : i + 8] for i in range(len(KEY) - 7)}
@@ -29,7 +29,7 @@ ANSWER_TEXT = "PONG-PLANTED-ANSWER-TEXT"
 USAGE = {"prompt_tokens": 918273, "completion_tokens": 827364, "total_tokens": 1745637}
 USAGE_NUMBERS = [str(v) for v in USAGE.values()]
 INVALID = "bogus-model-id"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def leaks(text: str) -> list[str]:

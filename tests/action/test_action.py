@@ -32,9 +32,8 @@ from routing_guard.github import InputError, read_input, read_inputs
 from routing_guard.routing import load_routing_text
 
 # the LiteLLM fixtures (litellm_healthy, litellm_catch_all) come from the harness module
-pytest_plugins = ["tests.litellm_proxy"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-live-0123456789abcdefghijKLMN"
 
 

@@ -1,7 +1,7 @@
 """Fake LLM gateways on pytest-httpserver, and a way to run `routing-guard check` against them.
 
-Reusable by any test module (`from tests.gateway_fixtures import ...`). The bodies have the shape
-real gateways send; tests/test_gateways.py serves the recorded bodies and headers of real gateways
+Reusable by any test module (`from tests.support.gateway_fixtures import ...`). The bodies have the shape
+real gateways send; tests/integration/test_gateways.py serves the recorded bodies and headers of real gateways
 (the shared gateway corpus) and names the gateway and source in each test. The API is small:
 
 Bodies (plain dicts, ready for `respond_with_json` or `json_response`):

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from routing_guard.probe import MAX_BODY, _Decoder
-from tests.fault_servers import (
+from tests.support.fault_servers import (
     CliRun,
     RawServer,
     chat_completion,

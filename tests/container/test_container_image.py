@@ -1,7 +1,7 @@
 """The action image, built and run the way the GitHub runner does, and the harness that does it.
 
 The parser tests run anywhere. The `container` tests build the Dockerfile with podman (see
-tests/container_harness.py; `scripts/container-setup.sh` prepares the machine) and check what the
+tests/support/container_harness.py; `scripts/container-setup.sh` prepares the machine) and check what the
 image must get right whatever the product does: an absolute entrypoint that survives a hostile
 PATH, the runner's environment and mounts, git trusting a workspace owned by another user, hash-
 pinned runtime dependencies and nothing else. The action's own scenarios live elsewhere and use the
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.container_harness import (
+from tests.support.container_harness import (
     BASE_IMAGE,
     HOSTILE_PATH,
     REPO_ROOT,

@@ -1,7 +1,7 @@
 """The product's verdicts against a real LiteLLM proxy (1.108.7, mock deployments, no database).
 
 Each test drives routing-guard the way a user does: the CLI in a subprocess, the key in
-ROUTING_GUARD_API_KEY, `--gateway-url` pointing at a proxy from `tests/litellm_proxy.py`, and
+ROUTING_GUARD_API_KEY, `--gateway-url` pointing at a proxy from `tests/support/litellm_proxy.py`, and
 then reads the exit code, the JSON report, the JSON Lines log, the Markdown summary and stdout.
 The routing files are in `tests/routing_files/litellm/`; what the proxy answers to each request
 is recorded in the proxy configs under `tests/gateways/litellm/`.
@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.litellm_proxy import (
+from tests.support.litellm_proxy import (
     CONFIG_CATCH_ALL,
     CONFIG_DIR,
     CONFIG_FALLBACK,
@@ -38,10 +38,9 @@ from tests.litellm_proxy import (
     ProxyStartError,
 )
 
-pytest_plugins = ["tests.litellm_proxy"]
 pytestmark = pytest.mark.litellm
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ROUTING_DIR = "tests/routing_files/litellm"  # relative to the repository root, where the CLI runs
 CONFIG_LISTING = "config-listing.yaml"  # a served-but-hidden alias and a model without a context window
 ALL_CONFIGS = (CONFIG_HEALTHY, CONFIG_GATEWAY, CONFIG_CATCH_ALL, CONFIG_FALLBACK, CONFIG_LISTING)

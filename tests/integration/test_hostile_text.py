@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from routing_guard.protocols import MAX_ID
-from tests.fault_servers import (
+from tests.support.fault_servers import (
     CliRun,
     RawServer,
     Request,

@@ -28,7 +28,7 @@ from routing_guard.routing import (
     load_routing_text,
 )
 
-FILES = Path(__file__).parent / "routing_files"
+FILES = Path(__file__).resolve().parents[1] / "routing_files"
 GOOD = sorted((FILES / "good").iterdir())
 BAD = sorted(path for path in (FILES / "bad").iterdir() if path.suffix != ".expect")
 EXPECT = re.compile(r"expect:\s*(\d+|-):\s*(.+?)\s*(?:-->)?\s*$")

@@ -1,10 +1,10 @@
 """The action image, run exactly as the GitHub runner runs it, against a real LiteLLM proxy.
 
-`tests/container_harness.py` builds the repository's Dockerfile with podman (once per session) and
+`tests/support/container_harness.py` builds the repository's Dockerfile with podman (once per session) and
 starts the container the way the runner's ContainerActionHandler does: inputs as `INPUT_<NAME>`
 with hyphens kept and action.yml's defaults, `PATH=utter-nonsense`, the file commands mounted under
 /github/file_commands, the workspace owned by uid 1001. `--network=host` lets the container reach
-the LiteLLM proxies of `tests/litellm_proxy.py` on 127.0.0.1 (mock deployments: nothing leaves the
+the LiteLLM proxies of `tests/support/litellm_proxy.py` on 127.0.0.1 (mock deployments: nothing leaves the
 machine). The routing files are in `tests/routing_files/container/`; their `base_url` placeholder
 is replaced with the proxy's URL when a scenario copies one into its workspace.
 
@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from tests.container_harness import ActionRun, build_image, require_podman, run_action
-from tests.litellm_proxy import (
+from tests.support.container_harness import ActionRun, build_image, require_podman, run_action
+from tests.support.litellm_proxy import (
     CONFIG_CATCH_ALL,
     CONFIG_HEALTHY,
     MASTER_KEY,
@@ -38,10 +38,9 @@ from tests.litellm_proxy import (
     free_port,
 )
 
-pytest_plugins = ["tests.litellm_proxy"]
 pytestmark = [pytest.mark.container, pytest.mark.litellm, pytest.mark.timeout(900)]
 
-ROUTING_DIR = Path(__file__).resolve().parent / "routing_files" / "container"
+ROUTING_DIR = Path(__file__).resolve().parents[1] / "routing_files" / "container"
 PLACEHOLDER_URL = "http://127.0.0.1:9/v1"  # the base_url every file in ROUTING_DIR carries
 REPORT = "routing-guard-report.json"
 PR_CONTEXT = {

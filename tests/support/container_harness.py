@@ -28,7 +28,7 @@ container sees a workspace owned by someone else, as on GitHub.
 
 Typical use (the ``container`` marker is declared in pyproject.toml)::
 
-    from tests.container_harness import build_image, require_podman, run_action
+    from tests.support.container_harness import build_image, require_podman, run_action
 
     @pytest.mark.container
     @pytest.mark.timeout(900)
@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ACTION_YML = REPO_ROOT / "action.yml"
 SETUP_SCRIPT = "scripts/container-setup.sh"
 

@@ -19,7 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from routing_guard.cli import main
-from tests.gateway_fixtures import (
+from tests.support.gateway_fixtures import (
     KEY,
     anthropic_message,
     by_model,
@@ -34,7 +34,7 @@ from tests.gateway_fixtures import (
     use_key,
 )
 
-GATEWAYS = Path(__file__).parent / "routing_files" / "gateways"
+GATEWAYS = Path(__file__).resolve().parents[1] / "routing_files" / "gateways"
 INVALID = "routing-guard-invalid-model-id"
 CHAT, RESPONSES, MESSAGES = "/v1/chat/completions", "/v1/responses", "/v1/messages"
 

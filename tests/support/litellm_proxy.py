@@ -5,22 +5,19 @@ LiteLLM lives in its own virtual environment, ``.venv-litellm`` at the repositor
 The proxy runs without a database, as recorded in the shared GATEWAYS.md, and every deployment in
 ``tests/gateways/litellm/*.yaml`` answers with ``mock_response``: nothing leaves the machine.
 
-Use from a test module::
+``tests/conftest.py`` imports the fixtures below, so any test asks for one by name::
 
-    from tests.litellm_proxy import Proxy
-
-    pytest_plugins = ["tests.litellm_proxy"]  # all the fixtures below, by name
+    from tests.support.litellm_proxy import Proxy
 
     @pytest.mark.litellm
     def test_something(litellm_healthy: Proxy) -> None:
         httpx.post(f"{litellm_healthy.base_url}/chat/completions", headers=litellm_healthy.auth, ...)
 
-(Importing a fixture function by name also works, but ruff then flags each test's parameter as
-F811.) ``tests`` must be importable: ``python -m pytest`` from the repository root puts the root
-on sys.path; plain ``pytest`` needs ``pythonpath = ["."]`` in the pytest settings.
+``tests`` must be importable: ``python -m pytest`` from the repository root puts the root on
+sys.path; plain ``pytest`` needs ``pythonpath = ["."]`` in the pytest settings.
 
-PYTEST_DONT_REWRITE: this module is imported by test modules before pytest registers it as a
-plugin; the marker keeps pytest from warning (an error here) that it cannot rewrite it.
+PYTEST_DONT_REWRITE: this module is imported by conftest.py and test modules, never registered as
+a plugin; the marker keeps pytest from warning (an error here) that it cannot rewrite it.
 
 Each fixture starts its proxy the first time a test asks for it and stops it at the end of the
 session; all fixtures share one pool, so there is never more than one proxy per config. Without
@@ -46,10 +43,10 @@ from types import TracebackType
 import httpx
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_DIR = REPO_ROOT / ".venv-litellm"
 LITELLM_BIN = VENV_DIR / "bin" / "litellm"
-CONFIG_DIR = Path(__file__).resolve().parent / "gateways" / "litellm"
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "gateways" / "litellm"
 INSTALL_SCRIPT = "scripts/install-litellm.sh"
 
 MASTER_KEY = "sk-test-master-1234"

@@ -9,7 +9,14 @@ from pytest_httpserver import HTTPServer
 
 from routing_guard import __version__
 from routing_guard.cli import main
-from tests.gateway_fixtures import by_model, chat_completion, gateway_url, routing_file, run_check, use_key
+from tests.support.gateway_fixtures import (
+    by_model,
+    chat_completion,
+    gateway_url,
+    routing_file,
+    run_check,
+    use_key,
+)
 
 ROUTES = {"code-generation": "gpt-4o", "test-repair": "gpt-4o-mini", "docs": "gpt-4.1"}
 

@@ -9,7 +9,7 @@ import pytest
 
 from routing_guard.routing import load_routing, load_routing_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(
     p
     for p in (ROOT / "examples").iterdir()

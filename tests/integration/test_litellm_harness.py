@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.litellm_proxy import (
+from tests.support.litellm_proxy import (
     CONFIG_DIR,
     LITELLM_BIN,
     POOL,
@@ -20,7 +20,6 @@ from tests.litellm_proxy import (
 )
 
 # the fixtures (litellm_healthy, litellm_catch_all, ...) come from the harness module
-pytest_plugins = ["tests.litellm_proxy"]
 pytestmark = pytest.mark.litellm
 
 PING = [{"role": "user", "content": "ping"}]
@@ -99,7 +98,7 @@ def test_stop_ends_the_process_group(tmp_path: Path) -> None:
 
 
 def test_missing_venv_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import tests.litellm_proxy as harness
+    import tests.support.litellm_proxy as harness
 
     monkeypatch.setattr(harness, "LITELLM_BIN", tmp_path / "no-such-venv" / "bin" / "litellm")
     with pytest.raises(LiteLLMNotInstalledError, match=r"scripts/install-litellm\.sh"):
