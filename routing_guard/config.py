@@ -1,6 +1,6 @@
 """The typed routing configuration: what a routing file means once it has been read and validated.
 
-`routing.py` builds these objects from YAML, JSON or a Markdown block; everything downstream
+`routing` builds these objects from YAML, JSON or a Markdown block; everything downstream
 (probes, verdicts, reports) reads only these types.
 """
 
