@@ -3,7 +3,7 @@
 Each test writes a routing file whose `gateway.headers` tell Portkey where to go, the way a user
 configures it: `x-portkey-provider` + `x-portkey-custom-host`, or an inline `x-portkey-config`
 with targets and a strategy. Portkey forwards to a fake provider on 127.0.0.1
-(tests/fake_provider.py) whose URL path picks its behaviour (healthy, broken, rate limited...).
+(tests/support/fake_provider.py) whose URL path picks its behaviour (healthy, broken, rate limited...).
 `routing-guard check` runs in-process as a user runs it; the exit code, the report and every
 output are checked, and no output may carry any 8-character run of the key.
 
@@ -21,12 +21,11 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests import portkey_gateway
-from tests.fake_provider import UPSTREAM_KEY, masked, provider_url, serve_provider
-from tests.gateway_fixtures import KEY, CheckRun, routing_file, run_check, use_key
-from tests.live_server import ServerProcess, listening_addresses
+from tests.support import portkey_gateway
+from tests.support.fake_provider import UPSTREAM_KEY, masked, provider_url, serve_provider
+from tests.support.gateway_fixtures import KEY, CheckRun, routing_file, run_check, use_key
+from tests.support.live_server import ServerProcess, listening_addresses
 
-pytest_plugins = ["tests.portkey_gateway"]
 pytestmark = pytest.mark.portkey
 
 INVALID = "routing-guard-invalid-model-id"

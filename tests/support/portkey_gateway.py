@@ -10,9 +10,7 @@ The gateway holds no configuration of its own: each request names its upstream i
 ``targets`` and a ``strategy``), so one gateway serves every test of the session. Upstreams are
 pytest-httpserver servers on 127.0.0.1 (Portkey allows loopback custom hosts by default).
 
-Use from a test module::
-
-    pytest_plugins = ["tests.portkey_gateway"]
+``tests/integration/conftest.py`` imports the fixtures, so a test there asks for them by name::
 
     @pytest.mark.portkey
     def test_something(portkey: ServerProcess, upstream: HTTPServer) -> None:
@@ -20,7 +18,7 @@ Use from a test module::
 
 Without ``.portkey`` the fixtures fail (never skip) and say how to install it.
 
-PYTEST_DONT_REWRITE: imported by test modules before pytest registers it as a plugin.
+PYTEST_DONT_REWRITE: imported by conftest.py and test modules, never registered as a plugin.
 """
 
 from __future__ import annotations
@@ -34,12 +32,12 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.live_server import HOST, ServerProcess, ServerStartError, free_port, start_server
+from tests.support.live_server import HOST, ServerProcess, ServerStartError, free_port, start_server
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PORTKEY_DIR = REPO_ROOT / ".portkey"
 GATEWAY_JS = PORTKEY_DIR / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
-LOOPBACK_PRELOAD = Path(__file__).resolve().parent / "gateways" / "portkey" / "listen-on-loopback.cjs"
+LOOPBACK_PRELOAD = Path(__file__).resolve().parents[1] / "gateways" / "portkey" / "listen-on-loopback.cjs"
 INSTALL_SCRIPT = "scripts/install-portkey.sh"
 STARTUP_TIMEOUT_S = 30.0
 

@@ -1,6 +1,6 @@
 """A real server process for tests: started in its own process group, polled until ready, stopped
-by PID. Shared by the Portkey gateway and llama.cpp harnesses (tests/portkey_gateway.py,
-tests/llama_server.py).
+by PID. Shared by the Portkey gateway and llama.cpp harnesses (tests/support/portkey_gateway.py,
+tests/support/llama_server.py).
 
 PYTEST_DONT_REWRITE: imported by harness modules before pytest could register it.
 """

@@ -13,7 +13,7 @@ tells a gateway target what to do, since the gateway's ``custom_host`` is all it
     /switch/v1     healthy, but a streamed chat answer's first chunk names the requested model's
                    snapshot and every text chunk names SWITCHED_MODEL
 
-Bodies come from tests/gateway_fixtures.py (the shapes real providers send).
+Bodies come from tests/support/gateway_fixtures.py (the shapes real providers send).
 
 PYTEST_DONT_REWRITE: imported by harness modules.
 """
@@ -27,7 +27,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.gateway_fixtures import (
+from tests.support.gateway_fixtures import (
     anthropic_message,
     chat_chunk,
     chat_completion,
