@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 import trustme
 
-from tests.fault_servers import RawServer, chat_completion, json_response, run_cli, send, write_routing
-from tests.proxy_server import ForwardProxy
+from tests.support.fault_servers import (
+    RawServer,
+    chat_completion,
+    json_response,
+    run_cli,
+    send,
+    write_routing,
+)
+from tests.support.proxy_server import ForwardProxy
 
 KEY = "sk-proxy-test-0123456789abcdefghij"
 GATEWAY_NAME = "gateway.internal.test"  # resolved by the proxy only: no DNS anywhere

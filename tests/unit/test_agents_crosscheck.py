@@ -17,7 +17,7 @@ from routing_guard.agents import (
 from routing_guard.config import RoutingConfig
 from routing_guard.redact import Redactor
 from routing_guard.routing import load_routing_text
-from tests.agent_repos import CLAUDE_LAYOUT, CODEX_LAYOUT, journal, lay_out, write
+from tests.support.agent_repos import CLAUDE_LAYOUT, CODEX_LAYOUT, journal, lay_out, write
 
 GATEWAY = "gateway:\n  base_url: https://gw.example.com/v1\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from routing_guard.agents import Discovery, Setting, discover
-from tests.agent_repos import (
+from tests.support.agent_repos import (
     CLAUDE_LAYOUT,
     CODEX_LAYOUT,
     CONFIGS,

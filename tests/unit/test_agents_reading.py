@@ -9,7 +9,7 @@ import pytest
 
 from routing_guard.agents import discover
 from routing_guard.agents.reading import MAX_BYTES, AgentFileError, parse_json, parse_toml, read_text
-from tests.agent_repos import write
+from tests.support.agent_repos import write
 
 
 def only_finding(root: Path) -> tuple[str, str, int, str]:

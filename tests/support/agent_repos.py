@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-AGENT_FILES = Path(__file__).parent / "agent_files"
+AGENT_FILES = Path(__file__).resolve().parents[1] / "agent_files"
 CONFIGS = AGENT_FILES / "configs"
 JOURNALS = AGENT_FILES / "journals"
 
