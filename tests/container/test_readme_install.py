@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.checkout import REPO_ROOT, copy_checkout
-from tests.container_harness import LABEL, require_podman, run_podman
+from tests.support.checkout import REPO_ROOT, copy_checkout
+from tests.support.container_harness import LABEL, require_podman, run_podman
 
 STOCK_IMAGE = "localhost/debian-stock:local"
 USER = "newcomer"

@@ -11,8 +11,8 @@ from routing_guard.agents import agent_probes, cross_check, discover, routes_as_
 from routing_guard.check import CheckOptions, run_check
 from routing_guard.redact import Redactor
 from routing_guard.routing import load_routing_text
-from tests.agent_repos import journal, write
-from tests.gateway_fixtures import KEY, by_model, gateway_url, json_response, sse_response
+from tests.support.agent_repos import journal, write
+from tests.support.gateway_fixtures import KEY, by_model, gateway_url, json_response, sse_response
 
 MODEL = "gw-cc-settings-model"
 

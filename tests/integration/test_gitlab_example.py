@@ -16,7 +16,7 @@ import yaml
 
 from routing_guard import __version__
 from routing_guard.demo import DEMO_ROUTING, demo_gateway
-from tests.checkout import REPO_ROOT
+from tests.support.checkout import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "gitlab" / ".gitlab-ci.yml"
 BIN = Path(sys.executable).parent

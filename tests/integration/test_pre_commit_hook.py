@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.checkout import REPO_ROOT, copy_checkout
+from tests.support.checkout import REPO_ROOT, copy_checkout
 
 HOOK = "routing-guard-validate"
 GOOD = """\

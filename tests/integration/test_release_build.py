@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from routing_guard import __version__
-from tests.checkout import REPO_ROOT, copy_checkout
+from tests.support.checkout import REPO_ROOT, copy_checkout
 
 RELEASE_WORKFLOW = REPO_ROOT / ".github" / "workflows" / "release.yml"
 PUBLISHER = re.compile(r"pypa/gh-action-pypi-publish@[0-9a-f]{40}")

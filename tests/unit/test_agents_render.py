@@ -9,7 +9,7 @@ from routing_guard.agents import cross_check, discover
 from routing_guard.agents.render import annotation_commands, render_json, render_markdown, render_text
 from routing_guard.redact import Redactor
 from routing_guard.routing import load_routing_text
-from tests.agent_repos import write
+from tests.support.agent_repos import write
 
 ROUTING = (
     "version: 1\ngateway:\n  base_url: https://gw.example.com/v1\nroutes:\n  main:\n    model: gw-main\n"
