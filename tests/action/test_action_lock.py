@@ -1,8 +1,8 @@
 """The routing lock in the action: inputs `lock-file` and `on-drift`, `mode: lock`, annotations of a
 drifted route, and the PR gate's "Routing change" table showing lock changes (was / now).
 
-entrypoint.py runs in process against a fake gateway, as in tests/test_action.py, whose runner
-fixtures (`action`, `pull_request`) these tests use.
+entrypoint.py runs in process against a fake gateway, as in tests/action/test_action.py, with the runner
+fixtures (`action`, `pull_request`) of tests/action/conftest.py.
 """
 
 from __future__ import annotations
@@ -15,9 +15,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from routing_guard.github import InputError, read_inputs
-from tests.test_action import KEY, Action, fake_gateway, gateway_routing, git, route_line, write_routing
-
-pytest_plugins = ["tests.test_action"]
+from tests.support.action_harness import (
+    KEY,
+    Action,
+    fake_gateway,
+    gateway_routing,
+    git,
+    route_line,
+    write_routing,
+)
 
 LOCK = ".github/model-routing.lock.json"
 

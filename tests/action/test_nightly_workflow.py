@@ -24,7 +24,7 @@ import yaml
 from pytest_httpserver import HTTPServer
 
 from routing_guard.cli import main
-from tests.gateway_fixtures import (
+from tests.support.gateway_fixtures import (
     by_model,
     chat_completion,
     gateway_url,

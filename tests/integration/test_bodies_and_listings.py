@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fault_servers import (
+from tests.support.fault_servers import (
     RawServer,
     Request,
     by_model,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.litellm_proxy import (
+from tests.support.litellm_proxy import (
     CONFIG_DIR,
     MASTER_KEY,
     LiteLLMNotInstalledError,

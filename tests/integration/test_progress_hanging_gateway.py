@@ -9,7 +9,7 @@ from routing_guard.check import CheckOptions, run_check
 from routing_guard.progress import Progress
 from routing_guard.redact import Redactor
 from routing_guard.routing import load_routing_text
-from tests.fault_servers import RawServer, never_answer
+from tests.support.fault_servers import RawServer, never_answer
 
 
 def routing(base_url: str) -> str:
