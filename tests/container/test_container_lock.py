@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.container_harness import build_image, require_podman, run_action
-from tests.litellm_proxy import (
+from tests.support.container_harness import build_image, require_podman, run_action
+from tests.support.litellm_proxy import (
     CONFIG_DIR,
     MASTER_KEY,
     LiteLLMNotInstalledError,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fault_servers import RawServer, response_bytes, run_cli, send, write_routing
+from tests.support.fault_servers import RawServer, response_bytes, run_cli, send, write_routing
 
 
 @pytest.fixture(autouse=True)

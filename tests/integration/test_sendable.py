@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fault_servers import RawServer, Request, chat_completion, json_response, run_cli
+from tests.support.fault_servers import RawServer, Request, chat_completion, json_response, run_cli
 
 KEY = "sk-sendable-0123456789abcdefghij"
 GATEWAY_KEY = "gwk-cf-aig-9876543210zyxwvutsrq"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from routing_guard.routing import load_routing_text
-from tests.checkout import REPO_ROOT
+from tests.support.checkout import REPO_ROOT
 
 
 def readme_routing_files() -> list[str]:
