@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.gateway_fixtures import (
+from tests.support.gateway_fixtures import (
     by_model,
     chat_chunk,
     chat_completion,
