@@ -239,7 +239,10 @@ class Prober:
             if not transient or attempts > self.retries:
                 break
             pause = retry_after if retry_after is not None else 0.5 * 2 ** (attempts - 1)
-            pause = min(pause, MAX_RETRY_AFTER) + random.uniform(0, 0.1)  # noqa: S311
+            # Streams cut short by a server that interrupts one stream for the next (llama.cpp) would
+            # collide again after equal pauses: spread their retries over the whole back-off.
+            spread = pause if reason == "stream cut short" else 0.1
+            pause = min(pause, MAX_RETRY_AFTER) + random.uniform(0, spread)  # noqa: S311
             if time.monotonic() + pause + 0.05 >= deadline:
                 break
             retried.append(reason)

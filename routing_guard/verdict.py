@@ -485,9 +485,9 @@ def judge_error_path(
             )
         echoed = reply is not None and (reply.model == model or model in reply.models)
         if echoed:
-            who = "the gateway echoed the ID it was sent instead of naming the model that answered"
+            who = "the gateway echoed the ID"
             if served.model:
-                who += f"; {served.header} says {served.model} served it"
+                who += f"; {served.header}: {served.model}"
         else:
             who = "answered by " + (served.model or returned or "an unnamed model")
             who += f" ({served.header})" if served.model else ""
