@@ -22,7 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.support import portkey_gateway
-from tests.support.fake_provider import UPSTREAM_KEY, masked, provider_url, serve_provider
+from tests.support.fake_provider import SWITCHED_MODEL, UPSTREAM_KEY, masked, provider_url, serve_provider
 from tests.support.gateway_fixtures import KEY, CheckRun, routing_file, run_check, use_key
 from tests.support.live_server import ServerProcess, listening_addresses
 
@@ -393,3 +393,186 @@ def test_models_only_through_portkey(
     assert run.exit_code == 1, dump(run)
     assert verdicts(run) == {"code-generation": "pass", "legacy": "not_listed"}, dump(run)
     assert not provider.log or all(req.method == "GET" for req, _ in provider.log)
+
+
+# --- Portkey's strategies: only a fallback group's later target is a fallback (issue 10, 3) -------
+
+
+def test_loadbalance_choice_is_not_a_fallback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    """A weight-0 first target is never picked: Portkey reports config.targets[1], nothing failed."""
+    config = {
+        "strategy": {"mode": "loadbalance"},
+        "targets": [target(provider, weight=0), target(provider, weight=1)],
+    }
+    answer = gateway_post(portkey, by_config(config), "gpt-4o")
+    assert answer.status_code == 200 and answer.headers[INDEX] == "config.targets[1]"
+
+    run = check(capsys, tmp_path, portkey, {"code-generation": "gpt-4o"}, by_config(config))
+
+    assert run.exit_code == 0, dump(run)
+    entry = run.route("code-generation")
+    assert entry["verdict"] == "pass", dump(run)
+    assert "config.targets[1]" in entry["notes"], dump(run)  # the chosen target is named
+
+
+def test_loadbalance_target_overriding_the_model_is_model_mismatch(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    override = target(provider, weight=1, override_params={"model": "gpt-4o-mini"})
+    config = {"strategy": {"mode": "loadbalance"}, "targets": [target(provider, weight=0), override]}
+    run = check(capsys, tmp_path, portkey, {"code-generation": "gpt-4o"}, by_config(config))
+
+    assert run.exit_code == 1, dump(run)
+    entry = run.route("code-generation")
+    assert entry["verdict"] == "model_mismatch", dump(run)
+    assert entry["model_returned"] == "gpt-4o-mini-2024-07-18"
+
+
+def test_conditional_router_choice_passes_and_its_default_is_a_catch_all(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    """gpt-4o goes to the target named "b" (index 1, no failure); any other ID, the bogus one
+    included, to the default "a", which re-points the model: a silent fallback."""
+    config = {
+        "strategy": {
+            "mode": "conditional",
+            "conditions": [{"query": {"params.model": {"$eq": "gpt-4o"}}, "then": "b"}],
+            "default": "a",
+        },
+        "targets": [
+            target(provider, name="a", override_params={"model": "gpt-4o-mini"}),
+            target(provider, name="b"),
+        ],
+    }
+    assert gateway_post(portkey, by_config(config), "gpt-4o").headers[INDEX] == "config.targets[1]"
+    assert gateway_post(portkey, by_config(config), INVALID).status_code == 200
+
+    run = check(capsys, tmp_path, portkey, {"code-generation": "gpt-4o"}, by_config(config))
+
+    assert run.exit_code == 1, dump(run)
+    assert run.route("code-generation")["verdict"] == "pass", dump(run)
+    assert run.error_path["verdict"] == "silent_fallback", dump(run)
+    assert run.error_path["model_returned"] == "gpt-4o-mini-2024-07-18"
+
+
+def test_nested_loadbalance_under_a_fallback_group_passes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    inner = {
+        "strategy": {"mode": "loadbalance"},
+        "targets": [target(provider, weight=0), target(provider, weight=1)],
+    }
+    config = {"strategy": {"mode": "fallback"}, "targets": [inner, target(provider)]}
+    assert gateway_post(portkey, by_config(config), "gpt-4o").headers[INDEX] == "config.targets[0].targets[1]"
+
+    run = check(capsys, tmp_path, portkey, {"code-generation": "gpt-4o"}, by_config(config))
+
+    assert run.route("code-generation")["verdict"] == "pass", dump(run)
+    assert run.exit_code == 0, dump(run)
+
+
+def test_nested_fallback_under_a_loadbalance_group_is_fallback_detected(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    inner = {
+        "weight": 1,
+        "strategy": {"mode": "fallback"},
+        "targets": [target(provider, "/broken/"), target(provider)],
+    }
+    config = {"strategy": {"mode": "loadbalance"}, "targets": [target(provider, weight=0), inner]}
+    assert gateway_post(portkey, by_config(config), "gpt-4o").headers[INDEX] == "config.targets[1].targets[1]"
+
+    run = check(capsys, tmp_path, portkey, {"code-generation": "gpt-4o"}, by_config(config))
+
+    assert run.exit_code == 1, dump(run)
+    entry = run.route("code-generation")
+    assert entry["verdict"] == "fallback_detected", dump(run)
+    assert "config.targets[1].targets[1]" in entry["notes"]
+
+
+def test_retries_on_the_same_target_are_reported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    """Portkey retried the first 500 on the same target: a pass, with the retry count noted."""
+    config = target(provider, "/flaky/", retry={"attempts": 2, "on_status_codes": [500]})
+    run = check(capsys, tmp_path, portkey, {"code-generation": "gpt-4o"}, by_config(config))
+
+    assert run.exit_code == 0, dump(run)
+    entry = run.route("code-generation")
+    assert entry["verdict"] == "pass", dump(run)
+    assert "x-portkey-retry-attempt-count: 1" in entry["notes"], dump(run)
+
+
+# --- Portkey's own refusals say nothing about the model (issue 10, 1 and 3) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({}, "Either x-portkey-config or x-portkey-provider header is required"),
+        ({"x-portkey-provider": "no-such-provider"}, "Invalid provider passed"),
+        (
+            by_config({"strategy": {"mode": "fallback"}, "targets": [{"provider": "openai"}]}),
+            "Invalid config passed",
+        ),
+    ],
+    ids=["no-gateway-headers", "invalid-provider", "invalid-config"],
+)
+def test_portkey_refusing_every_request_is_inconclusive(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    portkey: ServerProcess,
+    headers: dict[str, str],
+    message: str,
+) -> None:
+    """400 before any routing, no x-portkey-* headers: the bogus ID's 400 proves nothing."""
+    with httpx.Client(timeout=10.0, trust_env=False) as client:
+        answer = client.post(
+            f"{portkey.base_url}/chat/completions", headers=headers, json={"model": INVALID, **PING}
+        )
+    assert answer.status_code == 400 and message in answer.text
+    assert not [h for h in answer.headers if h.lower().startswith("x-portkey-")]
+
+    run = check(capsys, tmp_path, portkey, {"code-generation": "gpt-4o"}, headers)
+
+    assert run.exit_code != 0, dump(run)
+    error_path = run.error_path
+    assert error_path["verdict"] == "inconclusive", dump(run)
+    assert error_path["pass"] is False
+    assert run.route("code-generation")["verdict"] != "pass"
+    said = " ".join(
+        [error_path["notes"], error_path.get("hint") or "", run.route("code-generation").get("hint") or ""]
+    )
+    assert "configuration" in said.lower(), dump(run)  # named a gateway configuration problem
+
+
+# --- streams: every chunk is judged (issue 10, 4) --------------------------------------------------
+
+
+def test_stream_switching_model_mid_way_is_model_mismatch(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    """The first chunk names gpt-4o's snapshot, every text chunk gpt-3.5-turbo."""
+    routes = {"code-generation-stream": {"model": "gpt-4o", "stream": True}}
+    run = check(capsys, tmp_path, portkey, routes, by_provider(provider, "/switch/"))
+
+    assert run.exit_code == 1, dump(run)
+    entry = run.route("code-generation-stream")
+    assert entry["verdict"] == "model_mismatch", dump(run)
+    assert SWITCHED_MODEL in entry["notes"], dump(run)
+
+
+# --- --models-only across providers (issue 10, 7) --------------------------------------------------
+
+
+def test_models_only_other_provider_prefix_is_not_listed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    """The listing has only azure/gpt-4o: openai/gpt-4o is another upstream."""
+    routes = {"openai-route": "openai/gpt-4o", "azure-route": "azure/gpt-4o", "plain": "gpt-4o"}
+    run = check(capsys, tmp_path, portkey, routes, by_provider(provider, "/azure/"), "--models-only")
+
+    assert run.exit_code == 1, dump(run)
+    assert verdicts(run) == {"openai-route": "not_listed", "azure-route": "pass", "plain": "pass"}, dump(run)

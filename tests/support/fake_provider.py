@@ -12,6 +12,8 @@ tells a gateway target what to do, since the gateway's ``custom_host`` is all it
                    of the key it was sent
     /switch/v1     healthy, but a streamed chat answer's first chunk names the requested model's
                    snapshot and every text chunk names SWITCHED_MODEL
+    /flaky/v1      healthy, except that the first request for each model ID gets a 500
+    /azure/v1      healthy, but GET /models lists every ID with an `azure/` prefix
 
 Bodies come from tests/support/gateway_fixtures.py (the shapes real providers send).
 
@@ -21,6 +23,7 @@ PYTEST_DONT_REWRITE: imported by harness modules.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,10 +121,10 @@ def _messages_stream(served: str) -> Response:
     )
 
 
-def _listing() -> Response:
-    return json_response(
-        {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "fake"} for m in SNAPSHOTS]}
-    )
+def _listing(prefix: str) -> Response:
+    owner = "azure/" if prefix == "/azure/" else ""
+    data = [{"id": f"{owner}{m}", "object": "model", "owned_by": "fake"} for m in SNAPSHOTS]
+    return json_response({"object": "list", "data": data})
 
 
 def _sent_key(request: Request) -> str:
@@ -129,46 +132,65 @@ def _sent_key(request: Request) -> str:
     return auth.removeprefix("Bearer ").strip() or request.headers.get("x-api-key", "")
 
 
-def handle(request: Request) -> Response:
-    found = _PATH.search(request.path)
-    if found is None:
-        return json_response({"error": {"message": f"no such path {request.path}"}}, status=404)
-    prefix, endpoint = found["prefix"], found["endpoint"]
-    if prefix == "/broken/":
-        return json_response({"error": {"message": "upstream exploded", "type": "server_error"}}, status=500)
-    if prefix == "/limited/":
-        error = {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}
-        return json_response({"error": error}, status=429)
-    if prefix == "/keyed/" and _sent_key(request) != UPSTREAM_KEY:
-        message = f"Incorrect API key provided: {masked(_sent_key(request))}."
-        error = {
-            "message": message,
-            "type": "invalid_request_error",
-            "param": None,
-            "code": "invalid_api_key",
-        }
-        return json_response({"error": error}, status=401)
-    if endpoint == "models":
-        return _listing()
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    asked = str(body.get("model", ""))
-    served = SNAPSHOTS.get(asked)
-    if served is None:
-        return _not_found(endpoint, asked)
-    stream = body.get("stream") is True
-    if endpoint == "chat/completions":
-        if stream:
-            return _chat_stream(served, switch=prefix == "/switch/")
-        return json_response(chat_completion(served))
-    if endpoint == "responses":
-        return _responses_stream(served) if stream else json_response(responses_object(served))
-    return _messages_stream(served) if stream else json_response(anthropic_message(served))
+class FakeProvider:
+    """The request handler; one per test, so `/flaky/` forgets what it saw."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _first_time(self, model: str) -> bool:
+        with self._lock:
+            new = model not in self._seen
+            self._seen.add(model)
+            return new
+
+    def __call__(self, request: Request) -> Response:
+        found = _PATH.search(request.path)
+        if found is None:
+            return json_response({"error": {"message": f"no such path {request.path}"}}, status=404)
+        prefix, endpoint = found["prefix"], found["endpoint"]
+        if prefix == "/broken/":
+            return _server_error()
+        if prefix == "/limited/":
+            error = {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}
+            return json_response({"error": error}, status=429)
+        if prefix == "/keyed/" and _sent_key(request) != UPSTREAM_KEY:
+            message = f"Incorrect API key provided: {masked(_sent_key(request))}."
+            error = {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+            return json_response({"error": error}, status=401)
+        if endpoint == "models":
+            return _listing(prefix)
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        asked = str(body.get("model", ""))
+        if prefix == "/flaky/" and self._first_time(asked):
+            return _server_error()
+        served = SNAPSHOTS.get(asked)
+        if served is None:
+            return _not_found(endpoint, asked)
+        stream = body.get("stream") is True
+        if endpoint == "chat/completions":
+            if stream:
+                return _chat_stream(served, switch=prefix == "/switch/")
+            return json_response(chat_completion(served))
+        if endpoint == "responses":
+            return _responses_stream(served) if stream else json_response(responses_object(served))
+        return _messages_stream(served) if stream else json_response(anthropic_message(served))
+
+
+def _server_error() -> Response:
+    return json_response({"error": {"message": "upstream exploded", "type": "server_error"}}, status=500)
 
 
 def serve_provider(server: HTTPServer) -> None:
     """Answer every request on ``server`` as the fake provider (see the module docstring)."""
-    server.expect_request(re.compile(r"/.*")).respond_with_handler(handle)
+    server.expect_request(re.compile(r"/.*")).respond_with_handler(FakeProvider())
 
 
 def provider_url(server: HTTPServer, prefix: str = "/") -> str:
