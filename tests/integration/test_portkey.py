@@ -14,6 +14,7 @@ gateway's own behaviour, checked first in each test where it decides the verdict
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -502,7 +503,8 @@ def test_retries_on_the_same_target_are_reported(
     assert run.exit_code == 0, dump(run)
     entry = run.route("code-generation")
     assert entry["verdict"] == "pass", dump(run)
-    assert "x-portkey-retry-attempt-count: 1" in entry["notes"], dump(run)
+    # x-portkey-retry-attempt-count: 1, in whatever words
+    assert re.search(r"retr(?:y|ied)\D{0,40}\b1\b", entry["notes"]), dump(run)
 
 
 # --- Portkey's own refusals say nothing about the model (issue 10, 1 and 3) -----------------------
