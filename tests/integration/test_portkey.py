@@ -53,10 +53,12 @@ def by_provider(provider: HTTPServer, prefix: str = "/", name: str = "openai") -
 
 
 def target(provider: HTTPServer, prefix: str = "/", **fields: Any) -> dict[str, Any]:
-    """A config target on the fake provider; in config mode each target carries its own key."""
+    """A config target on the fake provider. Portkey wants an `api_key` on each target (the key the
+    client sends is then not used upstream); a committed routing file must not hold one, so it is
+    left empty: routing-guard refuses a credential in gateway.headers."""
     return {
         "provider": "openai",
-        "api_key": UPSTREAM_KEY,
+        "api_key": "",
         "custom_host": provider_url(provider, prefix),
         **fields,
     }
