@@ -212,7 +212,7 @@ class Checker:
         extra = route.request if route else {}
         stream = route.stream if route else False
         body = protocol.body(model, extra, stream)
-        url = endpoint(self.base, protocol.path)
+        url = endpoint(self.config.gateway.base_for(protocol.name).rstrip("/"), protocol.path)
         headers = self.headers(protocol)
         if route is not None and (route.agent_headers or route.agent_query):  # as a coding agent calls it
             url += f"?{route.agent_query}" if route.agent_query else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,8 @@ class Gateway(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str
+    # a protocol served under another base than base_url (same origin, another path)
+    base_urls: dict[Api, str] = Field(default_factory=dict)
     api: Api = "openai-chat"
     # None means "the protocol's own scheme": bearer for OpenAI protocols, x-api-key for Anthropic.
     auth: Auth | None = None
@@ -37,6 +40,20 @@ class Gateway(BaseModel):
     gateway_key_header: str | None = None  # carries ROUTING_GUARD_GATEWAY_KEY (the gateway's own secret)
     gateway_key_scheme: Literal["plain", "bearer"] = "plain"
     header_lines: dict[str, int] = Field(default_factory=dict)  # each header's line in the routing file
+
+    def base_for(self, api: Api) -> str:
+        """The base URL a protocol's requests go to."""
+        return self.base_urls.get(api, self.base_url)
+
+    def moved_to(self, base_url: str) -> Gateway:
+        """This gateway at another base URL (--gateway-url): each per-protocol base keeps its path and
+        takes the new scheme, host and port."""
+        origin = urlsplit(base_url)
+        moved = {
+            api: urlunsplit(origin._replace(path=urlsplit(url).path, query=urlsplit(url).query))
+            for api, url in self.base_urls.items()
+        }
+        return self.model_copy(update={"base_url": base_url, "base_urls": moved})
 
 
 class Route(BaseModel):

@@ -6,7 +6,12 @@ fill a Parsed (data plus a line for each value's path), schema_check (schema err
 semantics (what the schema cannot say, with `sendable`), loading (bytes in, RoutingConfig out).
 """
 
-from routing_guard.routing.discovery import ROUTING_FILE_CANDIDATES, find_routing_file
+from routing_guard.routing.discovery import (
+    ROUTING_FILE_CANDIDATES,
+    find_routing_file,
+    repository_root,
+    unused_blocks,
+)
 from routing_guard.routing.json_reader import JsonReader
 from routing_guard.routing.loading import MAX_BYTES, load_routing, load_routing_text
 from routing_guard.routing.markdown_reader import MARKDOWN_INFO_STRINGS, markdown_blocks
@@ -43,4 +48,6 @@ __all__ = [
     "load_routing",
     "load_routing_text",
     "markdown_blocks",
+    "repository_root",
+    "unused_blocks",
 ]

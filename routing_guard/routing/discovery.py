@@ -1,4 +1,5 @@
-"""Where a routing file is when none is named: the first candidate that exists and holds a routing."""
+"""Where a routing file is when none is named: the first candidate that exists and holds a routing,
+in the current folder or a parent up to the repository root."""
 
 from __future__ import annotations
 
@@ -19,20 +20,62 @@ ROUTING_FILE_CANDIDATES: tuple[str, ...] = (
 )
 
 
-def find_routing_file(root: Path) -> Path:
-    """The first routing-file candidate under root; a Markdown file counts only with a routing block."""
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder at or above start that holds a `.git` (a checkout or a worktree), or None."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _search_folders(start: Path) -> list[Path]:
+    """start, then each parent up to the repository root; only start outside a repository."""
+    start = start.absolute()
+    top = repository_root(start)
+    if top is None:
+        return [start]
+    return [start, *start.parents[: len(start.parents) - len(top.parents)]]
+
+
+def _has_block(path: Path) -> bool:
+    return bool(markdown_blocks(path.read_bytes().decode("utf-8", "replace")))
+
+
+def find_routing_file(start: Path) -> Path:
+    """The first routing-file candidate in start or, going up, in the first folder up to the
+    repository root that has one; a Markdown file counts only with a routing block."""
     tried = []
-    for name in ROUTING_FILE_CANDIDATES:
-        candidate = root / name
-        if not candidate.is_file():
-            tried.append(name)
-        elif not name.endswith(".md") or markdown_blocks(candidate.read_bytes().decode("utf-8", "replace")):
-            return candidate
-        else:
-            tried.append(f"{name} (present, but without a model-routing block)")
+    searched = _search_folders(start)
+    for folder in searched:
+        for name in ROUTING_FILE_CANDIDATES:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            if not name.endswith(".md") or _has_block(candidate):
+                return candidate
+            tried.append(f"{candidate} (present, but without a model-routing block)")
+    where = str(start) if len(searched) == 1 else f"{searched[0]} and up to {searched[-1]}"
     raise RoutingError(
-        str(root),
+        str(start),
         None,
-        "no routing file found; looked for " + ", ".join(tried) + ". Create .github/model-routing.yml "
-        "or name the file with --routing-file",
+        f"no routing file found in {where}; looked for "
+        + ", ".join(ROUTING_FILE_CANDIDATES)
+        + (f"; {', '.join(tried)}" if tried else "")
+        + ". Create .github/model-routing.yml or name the file with --routing-file",
     )
+
+
+def unused_blocks(found: Path) -> list[str]:
+    """Warnings for the other instruction files beside `found` that also carry a routing block: only
+    the first in the search order is used, so the others' blocks would be ignored without a word."""
+    folder = found.parent.parent if found.parent.name == ".github" else found.parent
+    used = next((n for n in ROUTING_FILE_CANDIDATES if folder / n == found), None)
+    warnings = []
+    for name in (n for n in ROUTING_FILE_CANDIDATES if n.endswith(".md")):
+        candidate = folder / name
+        if name != used and candidate.is_file() and _has_block(candidate):
+            warnings.append(
+                f"{name} also carries a model-routing block, which is not used: {used or found.name} comes "
+                "first in the search order. Keep the routing in one place"
+            )
+    return warnings

@@ -94,7 +94,11 @@ def _build(parsed: Parsed) -> RoutingConfig:
     data = parsed.data
     headers = data["gateway"].get("headers", {})
     gateway = Gateway(
-        **{**data["gateway"], "base_url": data["gateway"]["base_url"].rstrip("/")},
+        **{
+            **data["gateway"],
+            "base_url": data["gateway"]["base_url"].rstrip("/"),
+            "base_urls": {api: url.rstrip("/") for api, url in data["gateway"].get("base_urls", {}).items()},
+        },
         header_lines={name: parsed.lines.get(("gateway", "headers", name), 0) for name in headers},
     )
     defaults: dict[str, Any] = data.get("defaults", {})

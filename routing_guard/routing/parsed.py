@@ -13,18 +13,25 @@ JsonPath = tuple[str | int, ...]
 
 
 class RoutingError(Exception):
-    """A routing file that cannot be used, with the file, the line (if known) and what to change."""
+    """A routing file that cannot be used, with the file, the line (if known) and what to change.
 
-    def __init__(self, path: str, line: int | None, message: str) -> None:
+    `line` and `message` are the first problem; `problems` lists every problem found, that one first,
+    and the text form shows them all, one per line."""
+
+    def __init__(
+        self, path: str, line: int | None, message: str, more: list[tuple[int | None, str]] | None = None
+    ) -> None:
         super().__init__(path, line, message)
         self.path = path
         self.line = line
         self.message = message
+        self.problems: list[tuple[int | None, str]] = [(line, message), *(more or [])]
+
+    def _where(self, line: int | None) -> str:
+        return self.path if line is None else f"{self.path}:{line}"
 
     def __str__(self) -> str:
-        if self.line is None:
-            return f"{self.path}: {self.message}"
-        return f"{self.path}:{self.line}: {self.message}"
+        return "\n".join(f"{self._where(line)}: {message}" for line, message in self.problems)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 from jsonschema.exceptions import ValidationError, best_match, by_relevance  # type: ignore[import-untyped, unused-ignore]
 
-from routing_guard.routing.parsed import JsonPath, Parsed, dotted, kind_of, show
+from routing_guard.routing.parsed import JsonPath, Parsed, RoutingError, dotted, kind_of, show
 from routing_guard.routing.semantics import ROUTE_NAME_RULE
 
 
@@ -24,7 +24,7 @@ def _validator() -> Any:
 
 
 def check_schema(parsed: Parsed) -> None:
-    """Fail on the best-matching schema error, naming how many more there are and their lines."""
+    """Fail on the best-matching schema error first, then every other problem, each with its line."""
     errors: list[ValidationError] = list(_validator().iter_errors(parsed.data))
     if errors:
         # A misspelt field also makes a required one missing: name the misspelling first.
@@ -38,16 +38,7 @@ def check_schema(parsed: Parsed) -> None:
                 if problem not in problems:
                     problems.append(problem)
         line, message = problems[0]
-        if len(problems) > 1:
-            more = len(problems) - 1
-            message += f" (and {more} more problem{'s' if more > 1 else ''}"
-            other_lines = sorted({other for other, _ in problems[1:] if other is not None})
-            if other_lines:
-                message += f", on line{'s' if len(other_lines) > 1 else ''} " + ", ".join(
-                    map(str, other_lines)
-                )
-            message += ")"
-        parsed.fail(line, message)
+        raise RoutingError(parsed.display, line, message, problems[1:])
 
 
 def _error_line(error: ValidationError, parsed: Parsed) -> int | None:

@@ -41,6 +41,27 @@ def base_url_problem(url: str, allow_insecure_http: bool = False) -> str | None:
     return None
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
+def other_origin_problem(url: str, base_url: str) -> str | None:
+    """A per-protocol base must stay on the gateway's origin: the key goes only where base_url says
+    (and --gateway-url moves them all together)."""
+    try:
+        same = _origin(url) == _origin(base_url)
+    except ValueError:
+        return "is not a valid URL; write it as https://HOST[:PORT]/PATH"
+    if same:
+        return None
+    return (
+        "must have the same scheme, host and port as gateway.base_url (only the path may differ): the "
+        "key is sent only to the gateway that base_url names"
+    )
+
+
 def check_meaning(parsed: Parsed) -> None:
     """What the schema cannot say: URL safety, secrets in headers, request fields the probe owns."""
     data = parsed.data
@@ -48,6 +69,11 @@ def check_meaning(parsed: Parsed) -> None:
     problem = base_url_problem(gateway["base_url"], gateway.get("allow_insecure_http", False))
     if problem:
         parsed.fail(parsed.line(("gateway", "base_url")), f"gateway.base_url: {problem}")
+    for api, url in gateway.get("base_urls", {}).items():
+        problem = base_url_problem(url, gateway.get("allow_insecure_http", False))
+        problem = problem or other_origin_problem(url, gateway["base_url"])
+        if problem:
+            parsed.fail(parsed.line(("gateway", "base_urls", api)), f"gateway.base_urls.{api}: {problem}")
     for inside, message in gateway_problems(gateway):  # secrets, and what HTTP cannot carry
         parsed.fail(parsed.line(("gateway", *inside)), message)
     for name in data["routes"]:
