@@ -126,3 +126,23 @@ def render_text(offer: Offer, config: RoutingConfig | None) -> str:
         named = ", ".join(f"{r.name} ({terminal_text(r.model)})" for r in unlisted)
         lines += ["", f"not in the listing: {named} (an alias the gateway resolves itself is often unlisted)"]
     return "\n".join(lines)
+
+
+def show_offer(
+    config: RoutingConfig,
+    key: str,
+    fmt: str,
+    redactor: Redactor,
+    connection: Connection,
+    *,
+    routed: bool = True,
+    options: CheckOptions | None = None,
+) -> tuple[str, int]:
+    """`routing-guard models`: the text to print (table or JSON) and the exit code.
+    `routed`: the config is a real routing file (its routes are matched against the listing)."""
+    import json
+
+    offer = fetch_offer(config, key, options or CheckOptions(), redactor, connection)
+    shown = config if routed else None
+    text = json.dumps(as_json(offer, shown), indent=2) if fmt == "json" else render_text(offer, shown)
+    return redactor.scrub(text), offer.exit_code

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,3 +122,75 @@ def write_new(path: Path, text: str) -> None:
         raise OutputExists(f"{path} already exists: init never overwrites a file (choose --output)") from None
     with os.fdopen(fd, "w", encoding="utf-8") as stream:
         stream.write(text)
+
+
+class InitProblem(Exception):
+    """`init` cannot write a scaffold: exit 2 with this message."""
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    return os.path.relpath(path, cwd) if path.is_absolute() else str(path)
+
+
+def init_routing_file(
+    *, gateway_url: str | None, output: str | None, key: str, cwd: Path, environ: Mapping[str, str]
+) -> str:
+    """`routing-guard init`: write the scaffold; the line to print. InitProblem when it cannot."""
+    from routing_guard.agents import discover, propose_routes
+    from routing_guard.catalog import fetch_offer, gateway_only
+    from routing_guard.check import CheckOptions
+    from routing_guard.config import Gateway
+    from routing_guard.redact import Redactor
+    from routing_guard.routing import RoutingError, base_url_problem, find_routing_file, repository_root
+    from routing_guard.transport import TransportError, connect
+
+    root = repository_root(cwd) or cwd
+    if output is None:
+        try:
+            existing: Path | None = find_routing_file(cwd)
+        except RoutingError:
+            existing = None
+        if existing is not None:
+            raise InitProblem(
+                f"{_shown(existing, cwd)} is already a routing file; init never replaces one "
+                "(--output PATH writes a scaffold elsewhere)"
+            )
+    target = cwd / output if output else root / DEFAULT_OUTPUT
+    found = discover(root)
+    proposals = propose_routes(found)
+    listed: list[str] | None = None
+    problem: str | None = None
+    source = "the repository's agent settings" if proposals else "no gateway listing"
+    if gateway_url:
+        url = gateway_url.strip().rstrip("/")
+        if (wrong := base_url_problem(url)) is not None:
+            raise InitProblem(f"--gateway-url: {wrong}")
+        try:
+            connection = connect(url, environ, sends_secret=bool(key))
+        except TransportError as err:
+            raise InitProblem(str(err)) from None
+        gateway = Gateway(base_url=url, auth=None if key else "none")
+        redactor = Redactor([key, *found.secret_values()] if key else found.secret_values())
+        offer = fetch_offer(gateway_only(gateway), key, CheckOptions(retries=1), redactor, connection)
+        if offer.ok:
+            listed = list(offer.listing.models)
+        else:
+            problem = offer.listing.failure_judgement()[1]
+        source = f"GET {offer.url}" + (" and the repository's agent settings" if proposals else "")
+    elif not proposals:
+        problem = "no --gateway-url given, and no coding-agent settings in the repository"
+    scaffold = build_scaffold(
+        base_url=gateway_url.strip().rstrip("/") if gateway_url else None,
+        listed=listed,
+        listing_problem=problem,
+        proposals=proposals,
+        source=source,
+    )
+    try:
+        write_new(target, scaffold.text)
+    except OutputExists as err:
+        raise InitProblem(str(err).replace(str(target), _shown(target, cwd))) from None
+    return (
+        f"wrote {_shown(target, cwd)}: {len(scaffold.routes)} routes ({', '.join(scaffold.routes)}). "
+        "Check each model, then run: routing-guard validate && routing-guard check"
+    )
