@@ -15,6 +15,7 @@ from routing_guard.agents.crosscheck import AgentReport, Row, cross_check, route
 from routing_guard.agents.model import Discovery, Finding, SecretSite, Setting
 from routing_guard.agents.probes import AgentProbe, agent_probes, routes_as_agents_call_them
 from routing_guard.agents.propose import ProposedRoute, propose_routes, render_routes
+from routing_guard.config import RoutingConfig
 
 READERS = (codex, claude, opencode, copilot, aider, gemini)
 
@@ -28,6 +29,7 @@ __all__ = [
     "SecretSite",
     "Setting",
     "agent_probes",
+    "check_agents",
     "cross_check",
     "discover",
     "propose_routes",
@@ -45,3 +47,9 @@ def discover(root: Path) -> Discovery:
     unique = {(s.file, s.line, s.setting): s for s in found.secrets}
     found.secrets = list(unique.values())
     return found
+
+
+def check_agents(root: Path, config: RoutingConfig | None) -> tuple[Discovery, AgentReport]:
+    """Discovery under root and its cross-check against config (None: no routing file to check)."""
+    found = discover(root)
+    return found, cross_check(found, config)
