@@ -254,6 +254,13 @@ def judge_http_failure(
     if status == 408:
         return Judgement("timeout", "HTTP 408", "The gateway timed out; raise --timeout.")
     if status >= 500:
+        if (headers or {}).get("x-portkey-gateway-exception", "").strip().lower() == "true":
+            return Judgement(
+                "http_error",
+                f"HTTP {status}: Portkey gateway exception: {detail}",
+                "Portkey itself failed (x-portkey-gateway-exception), before or after the provider: "
+                "check its log and the config in gateway.headers. No routing verdict was possible.",
+            )
         return Judgement(
             "http_error",
             f"HTTP {status}: {detail}",

@@ -229,3 +229,16 @@ def test_endpoint_keeps_a_query_string() -> None:
 def test_a_litellm_fallback_names_the_model_group_that_answered() -> None:
     headers = {"x-litellm-attempted-fallbacks": "1", "x-litellm-model-group": "gpt-4o-backup"}
     assert read_served(headers).fallback == "x-litellm-attempted-fallbacks: 1, model group gpt-4o-backup"
+
+
+def test_portkey_own_answers_are_named() -> None:
+    """GATEWAYS.md "Portkey, run live": its own 400 (no x-portkey-* headers), its gateway exception."""
+    own = {"status": "failure", "message": "Invalid config passed"}
+    refused = judge_http_failure(400, own, "", model="gpt-4o", headers={"content-type": "application/json"})
+    assert "Portkey refused the request" in refused.notes and "configuration" in refused.hint
+    relayed = judge_http_failure(400, own, "", model="gpt-4o", headers={"x-portkey-provider": "openai"})
+    assert "Portkey" not in relayed.notes  # an answer from a provider carries x-portkey-* headers
+    crashed = judge_http_failure(
+        500, None, "Something went wrong", model="gpt-4o", headers={"x-portkey-gateway-exception": "true"}
+    )
+    assert "Portkey gateway exception" in crashed.notes
