@@ -324,7 +324,10 @@ def write_run_lock(
         if result.passed and unobservable(result):
             result.warnings.append(unobservable_warning(result))
     if not run.passed:
-        return f"routing-guard: not every check passed, so {path} was not written (exit {run.exit_code})"
+        written = f"routing-guard: not every check passed, so {path} was not written (exit {run.exit_code})"
+        if all(r.passed for r in run.routes) and not args.skip_error_path:
+            written += "; every route passed: --skip-error-path locks them without the error path"
+        return written
     lock = relock(previous, run, only_selected=bool(args.route))
     changed = lock_diff(previous, lock)
     write_lock(lock, path)

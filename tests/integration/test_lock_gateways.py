@@ -256,3 +256,20 @@ def test_a_gateway_that_echoes_the_key_in_who_served_cannot_put_it_in_the_lock(
     assert all(KEY[i : i + 8] not in text for i in range(len(KEY) - 7))
     entry = json.loads(text)["routes"]["code-generation"]
     assert entry["served_model"].startswith("openai/") and entry["provider"].startswith("key ")
+
+
+def test_a_failing_error_path_blocks_the_lock_unless_it_is_skipped(
+    routing: Path, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    httpserver.clear()
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(
+        by_model(
+            SNAPSHOTS, default=chat_completion("gpt-4o-mini-2024-07-18")
+        )  # a catch-all answers bogus IDs
+    )
+    blocked = run_lock(capsys, routing)
+    assert blocked.exit_code == 1 and blocked.error_path["verdict"] == "silent_fallback"
+    assert not lock_file(routing).exists()
+    assert "--skip-error-path locks them without the error path" in blocked.stdout
+    assert run_lock(capsys, routing, "--skip-error-path").exit_code == 0
+    assert lock_file(routing).is_file()
