@@ -116,6 +116,10 @@ def test_validate_mode_checks_the_lock_and_annotates_its_line(
     [error] = action.annotations("error")
     line = text.splitlines().index('  "version": 1') + 1
     assert f"{LOCK}:{line}: version" in error
+    # a fork pull request (no key) with on-missing-key: validate gets the lock checked offline too
+    action.monkeypatch.setenv("ROUTING_GUARD_API_KEY", "")
+    assert action.run(capsys, api_key="", mode="check", on_missing_key="validate") == 2
+    assert any(f"{LOCK}:{line}: version" in e for e in action.annotations("error"))
     assert len(httpserver.log) == requests
 
 
