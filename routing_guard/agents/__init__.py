@@ -13,7 +13,12 @@ from pathlib import Path
 from routing_guard.agents import aider, claude, codex, copilot, gemini, opencode
 from routing_guard.agents.crosscheck import AgentReport, Row, cross_check, route_for
 from routing_guard.agents.model import Discovery, Finding, SecretSite, Setting
-from routing_guard.agents.probes import AgentProbe, agent_probes, routes_as_agents_call_them
+from routing_guard.agents.probes import (
+    AgentProbe,
+    agent_probes,
+    as_agents_call_it,
+    routes_as_agents_call_them,
+)
 from routing_guard.agents.propose import ProposedRoute, propose_routes, render_routes
 from routing_guard.config import RoutingConfig
 
@@ -29,6 +34,7 @@ __all__ = [
     "SecretSite",
     "Setting",
     "agent_probes",
+    "as_agents_call_it",
     "check_agents",
     "cross_check",
     "discover",

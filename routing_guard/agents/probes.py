@@ -73,3 +73,9 @@ def routes_as_agents_call_them(routes: tuple[Route, ...], probes: list[AgentProb
                 )
             )
     return tuple(result)
+
+
+def as_agents_call_it(report: AgentReport, config: RoutingConfig) -> RoutingConfig:
+    """config with its routes as `routes_as_agents_call_them` makes them, for the check to probe."""
+    routes = routes_as_agents_call_them(config.routes, agent_probes(report, config))
+    return config if routes == config.routes else config.model_copy(update={"routes": routes})

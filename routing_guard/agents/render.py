@@ -86,6 +86,17 @@ def render_text(report: AgentReport, *, redactor: Redactor | None = None) -> str
     return redactor.scrub(text) if redactor is not None else text
 
 
+def render_findings(report: AgentReport, *, redactor: Redactor | None = None) -> str:
+    """What `validate` and `check` print about the agents: one line per finding, then a result line
+    ('' when the repository has no agent settings and no finding)."""
+    if not report.rows and not report.findings:
+        return ""
+    lines = [f"{_severity(f)}: {f.kind}: {terminal_text(f.message, 600)}" for f in report.findings]
+    lines.append(summary_line(report))
+    text = "\n".join(neutralise_line(line) for line in lines) + "\n"
+    return redactor.scrub(text) if redactor is not None else text
+
+
 def render_json(report: AgentReport, *, redactor: Redactor | None = None) -> str:
     doc = report.to_json()
     if redactor is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from routing_guard.agents import (
     AgentReport,
     agent_probes,
+    as_agents_call_it,
     cross_check,
     discover,
     propose_routes,
@@ -234,3 +235,11 @@ def test_proposed_routes_cover_every_setting_and_parse(tmp_path: Path) -> None:
     report = cross_check(found, config)
     assert not report.failed and [f for f in report.findings if f.kind != "unpinned_alias"] == []
     assert all(not r.written & {"api", "stream"} for r in config.routes)
+
+
+def test_config_as_agents_call_it_is_unchanged_without_agent_routes(tmp_path: Path) -> None:
+    config = routing("  x:\n    model: y\n")
+    assert as_agents_call_it(cross_check(discover(tmp_path), config), config) is config
+    write(tmp_path, ".codex/config.toml", 'model = "y"\n')
+    probed = as_agents_call_it(cross_check(discover(tmp_path), config), config)
+    assert [(r.name, r.api, r.stream) for r in probed.routes] == [("x", "openai-responses", True)]

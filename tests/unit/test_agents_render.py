@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 
 from routing_guard.agents import cross_check, discover
-from routing_guard.agents.render import annotation_commands, render_json, render_markdown, render_text
+from routing_guard.agents.render import (
+    annotation_commands,
+    render_findings,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from routing_guard.redact import Redactor
 from routing_guard.routing import load_routing_text
 from tests.support.agent_repos import write
@@ -75,3 +81,14 @@ def test_markdown_is_empty_without_agent_settings(tmp_path: Path) -> None:
     _, report = report_for(tmp_path)
     assert render_markdown(report) == ""
     assert "no coding agent settings found" in render_text(report)
+
+
+def test_findings_lines_for_validate_and_check(tmp_path: Path) -> None:
+    write(tmp_path, ".codex/config.toml", 'model = "gw-main"\nreview_model = "gw-review"\n')
+    _, report = report_for(tmp_path)
+    lines = render_findings(report).splitlines()
+    assert lines == [lines[0], "2 agent settings: 1 unrouted, 0 warnings"]
+    assert lines[0].startswith("error: unrouted: .codex/config.toml:2: codex sends gw-review")
+    empty_root = tmp_path / "empty"
+    empty_root.mkdir()
+    assert render_findings(report_for(empty_root)[1]) == ""
