@@ -17,7 +17,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from routing_guard import portkey
 from routing_guard.config import Api, Route, RoutingConfig
-from routing_guard.listing import MAX_LISTING, ListedModel, Listing, read_listing, retirement_warning
+from routing_guard.listing import (
+    MAX_LISTING,
+    ListedModel,
+    Listing,
+    listing_summary,
+    read_listing,
+    retirement_warning,
+)
 from routing_guard.probe import Exchange, Prober
 from routing_guard.progress import ProgressSink
 from routing_guard.protocols import PROTOCOLS, Protocol, Reply, auth_headers, output_budget
@@ -186,6 +193,8 @@ class Checker:
             for route, result in zip(routes, run.routes, strict=True):
                 if not result.notes.startswith("echoed, not listed"):  # said already
                     self.apply_listing(route, result, listing, warn_missing=self.options.models == "with")
+        if listing is not None and want_listing:
+            run.listing_summary = listing_summary(listing, [r.model for r in routes])
         statuses = {e.api: e.http_status for e in run.error_paths}
         for result in run.routes:
             result.error_path_status = statuses.get(result.api)

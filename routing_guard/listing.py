@@ -141,3 +141,19 @@ def retirement_warning(entry: ListedModel, today: dt.date | None = None) -> str 
         return None
     when = "retired on" if entry.retires <= today else "retires on"
     return f"{entry.id[:200]} {when} {entry.retires.isoformat()} per the gateway's model listing"
+
+
+def listing_summary(listing: Listing, models: list[str]) -> str:
+    """One line on what the preflight found: how many models, which routed IDs are not listed."""
+    if listing.failure is not None:
+        return f"GET /models: no usable listing ({listing.failure})"
+    routed = list(dict.fromkeys(models))
+    missing = [m for m in routed if listing.find(m) is None]
+    line = f"GET /models: {len(listing.models)} model(s) listed; "
+    if not missing:
+        return line + f"all {len(routed)} routed model ID(s) listed"
+    shown = ", ".join(m[:100] for m in missing[:10])
+    if len(missing) > 10:
+        shown += f" and {len(missing) - 10} more"
+    listed = len(routed) - len(missing)
+    return line + f"{listed} of {len(routed)} routed model ID(s) listed (not listed: {shown})"

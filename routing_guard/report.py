@@ -102,6 +102,7 @@ def report_document(run: RunResult) -> dict[str, Any]:
         "requests": run.request_count,
         "warnings": list(run.warnings),
         "mode": run.mode,
+        "models_preflight": run.listing_summary or None,
     }
 
 
@@ -222,6 +223,8 @@ def render_table(run: RunResult, *, redactor: Redactor | None = None) -> str:
             f"error path [{terminal_text(e.api, 30)}]: {terminal_text(e.model_requested, 60)} "
             f"-> HTTP {_show(e.http_status)}, returned {returned}: {e.verdict}{notes}"
         )
+    if run.listing_summary:
+        lines.append(terminal_text(run.listing_summary, 400))
     lines += [f"warning: {terminal_text(w, 300)}" for w in _all_warnings(run)]
     hints = dict.fromkeys(r.hint for r in [*run.routes, *run.error_paths] if r.hint and not r.passed)
     lines += [f"to fix: {terminal_text(h, 400)}" for h in hints]

@@ -112,6 +112,7 @@ class RunResult:
     date_utc: str = ""
     warnings: list[str] = field(default_factory=list)
     mode: Literal["check", "models-only"] = "check"
+    listing_summary: str = ""  # what the GET /models preflight found, when it ran
 
     @property
     def error_path(self) -> ErrorPathResult | None:

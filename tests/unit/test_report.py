@@ -240,6 +240,7 @@ def test_report_extra_fields() -> None:
         "requests",
         "warnings",
         "mode",
+        "models_preflight",
     ]
     assert (doc["pass"], doc["exit_code"]) == (False, 1)
     assert (doc["requested_tokens"], doc["requests"]) == (64, 4)
