@@ -163,10 +163,14 @@ def test_a_cut_stream_is_retried(
     }
     run = check(capsys, tmp_path, llama, routes, "--skip-error-path", "--concurrency", "2", "--retries", "3")
 
+    # The retries themselves can cut the other stream again, so the last word may still be a
+    # bad_response; what must hold: the cut was retried and said so, and one answer came through.
     for entry in run.report["routes"]:
         assert entry["verdict"] in ("pass", "bad_response"), dump(run)
         if entry["verdict"] == "bad_response":
             assert CUT.search(entry["notes"]), dump(run)
+    assert "pass" in verdicts(run).values(), dump(run)
+    assert any(re.search(r"retried", e["notes"]) for e in run.report["routes"]), dump(run)
 
 
 # --- an unknown path is not an unknown model (issue 10, 1 and 2) ---------------------------------

@@ -395,7 +395,8 @@ def test_models_only_through_portkey(
 
     assert run.exit_code == 1, dump(run)
     assert verdicts(run) == {"code-generation": "pass", "legacy": "not_listed"}, dump(run)
-    assert not provider.log or all(req.method == "GET" for req, _ in provider.log)
+    # the listing reached the provider through Portkey, and nothing else was sent: no tokens spent
+    assert provider.log and all(req.method == "GET" and req.path == "/v1/models" for req, _ in provider.log)
 
 
 # --- Portkey's strategies: only a fallback group's later target is a fallback (issue 10, 3) -------
