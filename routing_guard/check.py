@@ -10,8 +10,9 @@ import asyncio
 import datetime as dt
 import os
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -36,6 +37,7 @@ from routing_guard.verdict import Judgement, judge_error_path, judge_http_failur
 
 ModelsMode = Literal["off", "with", "only"]
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass
@@ -115,6 +117,7 @@ class Checker:
         self.config = config
         self.connection = connection
         self.gateway_key = gateway_key
+        self.internal_errors: list[str] = []
         self.key = key
         self.options = options
         self.redactor = redactor
@@ -152,7 +155,9 @@ class Checker:
             deadline=None if budget is None else time.monotonic() + budget,
         ) as prober:
             listing_task = (
-                asyncio.ensure_future(self.watched("GET /models", self.listing(prober)))
+                asyncio.ensure_future(
+                    self.watched("GET /models", self.guarded(self.listing(prober), crashed_listing))
+                )
                 if want_listing
                 else None
             )
@@ -160,21 +165,37 @@ class Checker:
             if self.options.models != "only":
                 # Routes and error paths go out together; an error path is judged once they are back.
                 templates = {r.api: r for r in reversed(routes)}  # the first route of each protocol
-                route_tasks = [self.watched(r.name, self.probe_route(prober, r)) for r in routes]
+                route_tasks = [
+                    self.watched(r.name, self.guarded(self.probe_route(prober, r), partial(crashed_route, r)))
+                    for r in routes
+                ]
                 error_tasks = (
                     []
                     if self.options.skip_error_path
                     else [
                         self.watched(
-                            f"error path [{api}]", self.probe_error_path(prober, api, templates.get(api))
+                            f"error path [{api}]",
+                            self.guarded(
+                                self.probe_error_path(prober, api, templates.get(api)),
+                                partial(self.crashed_error_path, api),
+                            ),
                         )
                         for api in self.config.apis_in_use(routes)
                     ]
                 )
                 gathered = await asyncio.gather(*route_tasks, *error_tasks)
                 run.routes = [r for r in gathered if isinstance(r, RouteResult)]
-                for probe in (e for e in gathered if isinstance(e, ErrorProbe)):
-                    error_path, echoed = self.judge_error_path(probe, run.routes)
+                for probe in gathered[len(route_tasks) :]:
+                    if isinstance(probe, ErrorPathResult):  # the probe crashed: said so already
+                        run.error_paths.append(probe)
+                        continue
+                    if not isinstance(probe, ErrorProbe):
+                        continue
+                    try:
+                        error_path, echoed = self.judge_error_path(probe, run.routes)
+                    except Exception as exc:
+                        run.error_paths.append(self.crashed_error_path(probe.api, self.crash(exc)))
+                        continue
                     run.error_paths.append(error_path)
                     echoing |= {probe.api} if echoed else set()
             listing = await listing_task if listing_task else None
@@ -199,8 +220,34 @@ class Checker:
         for result in run.routes:
             result.error_path_status = statuses.get(result.api)
             result.gateway_host = run.gateway_host
+        if self.internal_errors:
+            run.internal_errors = self.internal_errors
+            run.warnings.append(
+                "routing-guard hit an internal error (a bug) and could not judge everything: "
+                f"{'; '.join(self.internal_errors)[:500]}. {BUG_REPORT}"
+            )
         scrubbed: RunResult = self.redactor.scrub_obj(run)
         return scrubbed
+
+    async def guarded(self, probe: Awaitable[T], crashed: Callable[[str], U]) -> T | U:
+        """Await a probe; a bug in it becomes a record that says so (exit 4), and the other probes'
+        verdicts are kept and written."""
+        try:
+            return await probe
+        except Exception as exc:
+            return crashed(self.crash(exc))
+
+    def crash(self, exc: Exception) -> str:
+        """Record a bug in a probe or its judging; re-raised under ROUTING_GUARD_DEBUG."""
+        if os.environ.get("ROUTING_GUARD_DEBUG"):
+            raise exc
+        what = f"{type(exc).__name__}: {exc}"[:300]
+        self.internal_errors.append(what)
+        return what
+
+    def crashed_error_path(self, api: Api, what: str) -> ErrorPathResult:
+        model = self.options.invalid_model or self.config.gateway.invalid_model
+        return ErrorPathResult(api=api, model_requested=model, notes=f"not judged: internal error ({what})")
 
     async def watched(self, label: str, probe: Awaitable[T]) -> T:
         """Await a probe, telling the progress sink (if any) when it starts and ends."""
@@ -484,6 +531,23 @@ class Checker:
         result.verdict, result.notes = "pass", f"listed as {entry.id}"
         self.check_entry(route, result, entry)
         return result
+
+
+BUG_REPORT = (
+    "Please report it as an issue in routing-guard's repository, with the output of the same run "
+    "with ROUTING_GUARD_DEBUG=1 (check it for secrets first)."
+)
+
+
+def crashed_route(route: Route, what: str) -> RouteResult:
+    result = route_result(route, http_status=None, attempts=0)
+    result.notes = f"not judged: internal error ({what})"
+    result.date_utc = utc_now()
+    return result
+
+
+def crashed_listing(what: str) -> Listing:
+    return Listing(failure=f"not read: internal error ({what})")
 
 
 class UnknownRoute(Exception):

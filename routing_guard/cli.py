@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from routing_guard import __version__
 from routing_guard.credentials import GATEWAY_KEY_ENV, KEY_ENV, read_secret, run_secrets, secret_problem
-from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL, RunResult
+from routing_guard.results import EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK, EXIT_OPERATIONAL, RunResult
 
 if TYPE_CHECKING:
     from routing_guard.config import RoutingConfig
@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prove that an LLM gateway serves each coding-agent task with the model "
         "your routing file names.",
         epilog="Exit codes: 0 all checks passed, 1 routing failure, 2 configuration or usage error, "
-        "3 operational blocker (no verdict possible). The API key is read from $" + KEY_ENV + ".",
+        "3 operational blocker (no verdict possible), 4 internal error (a bug). The API key is read from $"
+        + KEY_ENV
+        + ".",
     )
     parser.add_argument("--version", action="version", version=f"routing-guard {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -365,15 +367,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         fail(str(err), EXIT_CONFIG, redactor)
     except OSError as err:
-        fail(f"{err.filename or ''}: {err.strerror or err}", EXIT_CONFIG, redactor)
+        where = f"{err.filename}: " if err.filename else ""
+        fail(f"{where}{err.strerror or err}", EXIT_CONFIG, redactor)
     except KeyboardInterrupt:
         fail("interrupted", EXIT_OPERATIONAL, redactor)
     except Exception as err:  # a crash must still end in one scrubbed line, never a traceback
         if os.environ.get("ROUTING_GUARD_DEBUG"):
             raise
+        from routing_guard.check import BUG_REPORT
+
         fail(
-            f"internal error ({type(err).__name__}: {err}); set ROUTING_GUARD_DEBUG=1 for details",
-            3,
+            f"internal error ({type(err).__name__}: {err}), a bug in routing-guard. {BUG_REPORT}",
+            EXIT_INTERNAL,
             redactor,
         )
 

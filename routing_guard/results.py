@@ -51,6 +51,7 @@ EXIT_OK = 0
 EXIT_ROUTING = 1
 EXIT_CONFIG = 2
 EXIT_OPERATIONAL = 3
+EXIT_INTERNAL = 4  # a bug in routing-guard: wins over every other code
 
 
 def exit_code_of(verdict: str, http_status: int | None) -> int:
@@ -113,6 +114,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     mode: Literal["check", "models-only"] = "check"
     listing_summary: str = ""  # what the GET /models preflight found, when it ran
+    internal_errors: list[str] = field(default_factory=list)  # probes that crashed (bugs), scrubbed
 
     @property
     def error_path(self) -> ErrorPathResult | None:
@@ -131,6 +133,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if self.internal_errors:
+            return EXIT_INTERNAL
         records: list[ProbeResult] = [*self.routes, *self.error_paths]
         codes = {exit_code_of(r.verdict, r.http_status) for r in records}
         for code in (EXIT_ROUTING, EXIT_OPERATIONAL):
