@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from routing_guard import check
-from tests.fault_servers import RawServer, by_model, chat_completion, json_response, run_cli, write_routing
+from tests.support.fault_servers import (
+    RawServer,
+    by_model,
+    chat_completion,
+    json_response,
+    run_cli,
+    write_routing,
+)
 
 KEY = "sk-Zq9x-0123456789abcdefghijklmn"
 
