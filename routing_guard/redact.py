@@ -104,7 +104,7 @@ def _unescape(match: re.Match[str]) -> str:
     return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match[0]
 
 
-def _skeleton(text: str) -> tuple[str, list[tuple[int, int]]]:
+def _skeleton(text: str, *, unescape: bool = True) -> tuple[str, list[tuple[int, int]]]:
     """The text as matching sees it, and for each of its characters the span of `text` it came from."""
     if not _PLAIN.search(text):
         return text, [(i, i + 1) for i in range(len(text))]
@@ -112,7 +112,7 @@ def _skeleton(text: str) -> tuple[str, list[tuple[int, int]]]:
     spans: list[tuple[int, int]] = []
     position = 0
     while position < len(text):
-        match = _ESCAPE.match(text, position) if text[position] in "%&\\" else None
+        match = _ESCAPE.match(text, position) if unescape and text[position] in "%&\\" else None
         if match is not None:
             unit, end = _unescape(match), match.end()
             if unit == match[0]:
@@ -124,6 +124,16 @@ def _skeleton(text: str) -> tuple[str, list[tuple[int, int]]]:
             spans.append((position, end))
         position = end
     return "".join(view), spans
+
+
+def _views(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The views matching looks at: as written, without invisible characters, and unescaped too.
+    Each view can hide what another shows (`%00` hides a `0`, an invisible secret has no folded
+    form), so a secret found in any of them is masked."""
+    views = [(text, [(i, i + 1) for i in range(len(text))])]
+    if _PLAIN.search(text):
+        views += [_skeleton(text, unescape=False), _skeleton(text)]
+    return views
 
 
 def _echo_forms(secret: str) -> list[str]:
@@ -159,32 +169,32 @@ class Redactor:
         self._short: set[str] = set()  # secrets shorter than a run, matched whole and exactly
         for secret in secrets:
             for form in _echo_forms(secret):
-                view = _skeleton(form)[0]
-                if len(view) >= MIN_RUN:
-                    lower = view.translate(_ASCII_LOWER)
-                    self._runs.update(lower[i : i + MIN_RUN] for i in range(len(lower) - MIN_RUN + 1))
-                elif view:
-                    self._short.add(view)
+                for view, _ in _views(form):
+                    if len(view) >= MIN_RUN:
+                        lower = view.translate(_ASCII_LOWER)
+                        self._runs.update(lower[i : i + MIN_RUN] for i in range(len(lower) - MIN_RUN + 1))
+                    elif view:
+                        self._short.add(view)
         self._short_sizes = sorted({len(s) for s in self._short})
 
     def scrub(self, text: str) -> str:
         if not (self._runs or self._short) or not text:
             return text
-        view, spans = _skeleton(text)
         hits: list[tuple[int, int]] = []
-        if self._runs:
-            lower = view.translate(_ASCII_LOWER)
-            hits += [
-                (spans[i][0], spans[i + MIN_RUN - 1][1])
-                for i in range(len(lower) - MIN_RUN + 1)
-                if lower[i : i + MIN_RUN] in self._runs
-            ]
-        for size in self._short_sizes:
-            hits += [
-                (spans[i][0], spans[i + size - 1][1])
-                for i in range(len(view) - size + 1)
-                if view[i : i + size] in self._short
-            ]
+        for view, spans in _views(text):
+            if self._runs:
+                lower = view.translate(_ASCII_LOWER)
+                hits += [
+                    (spans[i][0], spans[i + MIN_RUN - 1][1])
+                    for i in range(len(lower) - MIN_RUN + 1)
+                    if lower[i : i + MIN_RUN] in self._runs
+                ]
+            for size in self._short_sizes:
+                hits += [
+                    (spans[i][0], spans[i + size - 1][1])
+                    for i in range(len(view) - size + 1)
+                    if view[i : i + size] in self._short
+                ]
         if not hits:
             return text
         # Overlapping or touching matches merge, so a whole key, or any longer run of it, is one `***`.

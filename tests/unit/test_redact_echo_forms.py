@@ -70,3 +70,9 @@ def test_every_renderer_strips_what_could_hide_or_reorder_text() -> None:
         assert "\\u202e" in shown  # visible as an escape
     assert annotation_text("one\ntwo") == "one\ntwo"  # line breaks stay for the command escaping
     assert "\u202e" not in markdown_cell(hostile) and "\u034f" not in markdown_cell(hostile)
+
+
+def test_a_view_that_decodes_cannot_hide_what_is_written() -> None:
+    # Decoding `%00` drops the NUL it names; the `0`s written in it are still the secret's.
+    assert "0" not in Redactor(["0"]).scrub("%00")
+    assert Redactor(["\x00abc"]).scrub("x\x00abcy") == "x***y"  # a secret with no visible form
