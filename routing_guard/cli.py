@@ -154,7 +154,7 @@ def _print(text: str, *, err: bool = False, redactor: Redactor | None = None) ->
 
 
 def load_config(routing_file: str | None) -> RoutingConfig:
-    from routing_guard.routing import RoutingError, find_routing_file, load_routing
+    from routing_guard.routing import RoutingError, find_routing_file, load_routing, unused_blocks
 
     try:
         if routing_file:
@@ -163,6 +163,8 @@ def load_config(routing_file: str | None) -> RoutingConfig:
                 raise UsageError(f"{routing_file}: no such routing file")
             return load_routing(path, routing_file)
         found = find_routing_file(Path.cwd())
+        for warning in unused_blocks(found):
+            _print(f"warning: {warning}", err=True)
         return load_routing(found, os.path.relpath(found))
     except RoutingError as err:
         raise UsageError(str(err)) from None
@@ -277,7 +279,9 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
     if args.format == "json":
         _print(report.format_json(run), redactor=redactor)
     else:
-        _print(report.render_table(run), redactor=redactor)
+        from routing_guard.terminal import look_for
+
+        _print(report.render_table(run, look=look_for(sys.stdout)), redactor=redactor)
     if args.report:
         report.write_report(run, Path(args.report), redactor=redactor)
     if args.log:

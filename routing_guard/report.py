@@ -25,6 +25,7 @@ from routing_guard.results import (
     RunResult,
     exit_code_of,
 )
+from routing_guard.terminal import BOLD, DIM, GREEN, RED, YELLOW, Look, paint, table, wrapped
 
 REPORT_VERSION = 1
 LOG_FIELDS = (
@@ -190,45 +191,71 @@ def _scrub_text(text: str, redactor: Redactor | None) -> str:
 
 # --- terminal table -----------------------------------------------------------------------------
 
-# (header, width cap); the last column is not padded.
+# (header, width cap); the last column (notes) is never cut short: it wraps on a terminal instead.
 _TABLE_COLUMNS = (
     ("route", 32),
     ("requested", 40),
     ("returned", 40),
     ("HTTP", 4),
     ("verdict", 17),
-    ("notes", 80),
+    ("notes", 2000),
 )
 
 
-def render_table(run: RunResult, *, redactor: Redactor | None = None) -> str:
-    """A plain-text table for the terminal, the error path line(s), warnings and the result line."""
+def _verdict_colour(verdict: str, http_status: int | None) -> str:
+    if verdict in ("pass", "skipped"):
+        return GREEN if verdict == "pass" else DIM
+    return YELLOW if exit_code_of(verdict, http_status) == EXIT_OPERATIONAL else RED
+
+
+def _fixes(run: RunResult) -> list[tuple[str, str]]:
+    """(who, hint) for each distinct hint of a failed probe; who names every route (or error path)."""
+    named: dict[str, list[str]] = {}
+    for probe, who in [
+        *((r, r.route) for r in run.routes),
+        *((e, f"error path [{e.api}]") for e in run.error_paths),
+    ]:
+        if probe.hint and not probe.passed:
+            named.setdefault(probe.hint, []).append(who)
+    return [(", ".join(names), hint) for hint, names in named.items()]
+
+
+def render_table(run: RunResult, *, redactor: Redactor | None = None, look: Look | None = None) -> str:
+    """The terminal text: the table (notes whole: wrapped to a terminal's width, or listed below
+    the table when it is too narrow), the error path line(s), the /models preflight, warnings, a
+    "to fix" line per distinct hint naming its routes, and the result line. `look`: colour and
+    width (default: plain, unwrapped)."""
     run = _scrubbed(run, redactor)
+    look = look or Look()
     rows = [
         [r.route, r.model_requested, _show(r.model_returned), _show(r.http_status), r.verdict, r.notes]
         for r in run.routes
     ]
     cells = [[terminal_text(c, cap) for c, (_, cap) in zip(row, _TABLE_COLUMNS, strict=True)] for row in rows]
-    header = [name for name, _ in _TABLE_COLUMNS]
-    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *cells]
-    ]
+    colours = [{4: _verdict_colour(r.verdict, r.http_status)} for r in run.routes]
+    laid_out = table([name for name, _ in _TABLE_COLUMNS], cells, look, colours=colours)
+    lines = list(laid_out.lines)
+    for route, note in laid_out.below:
+        lines += wrapped(f"  {route}: {note}", look, indent="    ")
     for e in run.error_paths:
         returned = terminal_text(_show(e.model_returned), 60)
         if e.served_model:
             returned += f" (served by {terminal_text(e.served_model, 60)})"
-        notes = f" ({terminal_text(e.notes, 120)})" if e.notes else ""
-        lines.append(
+        notes = f" ({terminal_text(e.notes, 2000)})" if e.notes else ""
+        verdict = paint(e.verdict, _verdict_colour(e.verdict, e.http_status), look)
+        lines += wrapped(
             f"error path [{terminal_text(e.api, 30)}]: {terminal_text(e.model_requested, 60)} "
-            f"-> HTTP {_show(e.http_status)}, returned {returned}: {e.verdict}{notes}"
+            f"-> HTTP {_show(e.http_status)}, returned {returned}: {verdict}{notes}",
+            look,
         )
     if run.listing_summary:
-        lines.append(terminal_text(run.listing_summary, 400))
-    lines += [f"warning: {terminal_text(w, 300)}" for w in _all_warnings(run)]
-    hints = dict.fromkeys(r.hint for r in [*run.routes, *run.error_paths] if r.hint and not r.passed)
-    lines += [f"to fix: {terminal_text(h, 400)}" for h in hints]
-    lines.append(terminal_text(result_line(run), 400))
+        lines += wrapped(terminal_text(run.listing_summary, 2000), look)
+    for warning in _all_warnings(run):
+        lines += wrapped(f"{paint('warning:', YELLOW, look)} {terminal_text(warning, 2000)}", look)
+    for who, hint in _fixes(run):
+        lines += wrapped(f"{paint(f'to fix ({who}):', BOLD, look)} {terminal_text(hint, 2000)}", look)
+    colour = GREEN if run.exit_code == EXIT_OK else RED if run.exit_code == 1 else YELLOW
+    lines.append(paint(terminal_text(result_line(run), 400), colour, look))
     return _scrub_text("\n".join(neutralise_line(line) for line in lines) + "\n", redactor)
 
 

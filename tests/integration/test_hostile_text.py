@@ -219,7 +219,7 @@ def assert_table_one_line_per_route(out: str, routes: list[str]) -> None:
     rows = lines[header + 1 : header + 1 + len(routes)]
     assert [row.split(" ", 1)[0] for row in rows] == routes, rows
     following = lines[header + 1 + len(routes)]
-    assert following.startswith(("error path", "warning:", "to fix:")) or " route" in following, following
+    assert following.startswith(("error path", "warning:", "to fix (")) or " route" in following, following
 
 
 def assert_everything_safe(run: CliRun, routes: list[str]) -> None:
