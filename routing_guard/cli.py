@@ -159,9 +159,9 @@ def load_config(routing_file: str | None) -> RoutingConfig:
     try:
         if routing_file:
             path = Path(routing_file)
-            if not path.is_file():
+            if not path.exists() and not path.is_symlink():
                 raise UsageError(f"{routing_file}: no such routing file")
-            return load_routing(path, routing_file)
+            return load_routing(path, routing_file)  # a FIFO, device or folder: an error naming it
         found = find_routing_file(Path.cwd())
         for warning in unused_blocks(found):
             _print(f"warning: {warning}", err=True)

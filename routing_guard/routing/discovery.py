@@ -38,7 +38,11 @@ def _search_folders(start: Path) -> list[Path]:
 
 
 def _has_block(path: Path) -> bool:
-    return bool(markdown_blocks(path.read_bytes().decode("utf-8", "replace")))
+    """Whether an instruction file carries a routing block; read like a routing file (a regular
+    file, capped), and one that cannot be read is an error naming it."""
+    from routing_guard.routing.loading import read_routing_bytes
+
+    return bool(markdown_blocks(read_routing_bytes(path, str(path)).decode("utf-8", "replace")))
 
 
 def find_routing_file(start: Path) -> Path:

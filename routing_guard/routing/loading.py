@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from routing_guard.config import Gateway, Route, RoutingConfig
+from routing_guard.files import FileProblem, read_capped
 from routing_guard.routing.json_reader import JsonReader
 from routing_guard.routing.markdown_reader import read_markdown
 from routing_guard.routing.parsed import Parsed, RoutingError, kind_of
@@ -23,17 +24,7 @@ MAX_BYTES = 1024 * 1024
 def load_routing(path: Path, display_path: str | None = None) -> RoutingConfig:
     """Read and validate a routing file; messages and RoutingConfig.source show display_path."""
     display = str(path) if display_path is None else display_path
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise RoutingError(display, None, "file not found") from None
-    except IsADirectoryError:
-        raise RoutingError(display, None, "is a directory, not a routing file") from None
-    except OSError as exc:
-        raise RoutingError(display, None, f"cannot be read: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise RoutingError(display, None, _too_big())
+    data = read_routing_bytes(path, display)
     if b"\x00" in data:
         raise RoutingError(display, data.count(b"\n", 0, data.index(b"\x00")) + 1, _has_nul())
     try:
@@ -42,6 +33,22 @@ def load_routing(path: Path, display_path: str | None = None) -> RoutingConfig:
         line = data.count(b"\n", 0, exc.start) + 1
         raise RoutingError(display, line, "is not UTF-8 text (a binary file?); save it as UTF-8") from None
     return _load(text, display, _kind(path.name))
+
+
+def read_routing_bytes(path: Path, display: str) -> bytes:
+    """A routing file's bytes: a regular file of at most MAX_BYTES, read without blocking (a
+    committed symlink to a FIFO or /proc/self/fd/1 must not hang the step); RoutingError otherwise."""
+    try:
+        return read_capped(path, MAX_BYTES)
+    except FileProblem as problem:
+        message = str(problem)
+        if message == "no such file":
+            message = "file not found"
+        elif message.startswith("is larger than"):
+            message = _too_big()
+        elif "directory" in message:
+            message = "is a directory, not a routing file"
+        raise RoutingError(display, None, message) from None
 
 
 def load_routing_text(text: str, display_path: str) -> RoutingConfig:
