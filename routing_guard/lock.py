@@ -7,6 +7,7 @@ a route whose answering identity moved is `drifted`. The design is docs/lock.md'
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -21,6 +22,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unus
 from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped, unused-ignore]
 
 from routing_guard.config import Route, RoutingConfig
+from routing_guard.files import FileProblem, read_capped
 from routing_guard.results import RouteResult, RunResult
 from routing_guard.routing import ROUTE_NAME, RoutingError, _describe, _JsonReader, _Parsed
 
@@ -113,19 +115,13 @@ _RELOCK = "write it again with `routing-guard lock` rather than by hand"
 def load_lock(path: Path, display_path: str | None = None) -> Lock:
     """Read and validate a lock file; raises LockError (also for a missing file)."""
     display = str(path) if display_path is None else display_path
+    if not os.path.lexists(path):
+        raise LockError(display, None, "lock file not found; create it with `routing-guard lock`")
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise LockError(display, None, "lock file not found; create it with `routing-guard lock`") from None
-    except IsADirectoryError:
-        raise LockError(display, None, "is a directory, not a lock file") from None
-    except OSError as exc:
-        raise LockError(display, None, f"cannot be read: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise LockError(
-            display, None, f"is larger than {MAX_BYTES // 1024 // 1024} MiB; a lock is a few kilobytes"
-        )
+        # A committed symlink can name a FIFO or a device: read only a regular file, capped.
+        data = read_capped(path, MAX_BYTES)
+    except FileProblem as problem:
+        raise LockError(display, None, str(problem)) from None
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -271,11 +267,9 @@ def render_lock(lock: Lock) -> str:
 def write_lock(lock: Lock, path: Path) -> None:
     """Write atomically (a reader never sees half a lock); an unchanged lock is not rewritten."""
     text = render_lock(lock)
-    try:
-        if path.read_text(encoding="utf-8") == text:
+    with contextlib.suppress(FileProblem):
+        if read_capped(path, MAX_BYTES) == text.encode("utf-8"):
             return
-    except (OSError, UnicodeDecodeError):
-        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

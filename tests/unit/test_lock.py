@@ -240,6 +240,21 @@ def test_a_route_name_with_a_trailing_newline_is_refused_at_its_line() -> None:
     assert caught.value.line == line_of(text, '"commit-message')
 
 
+def test_a_lock_that_is_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "model-routing.lock.json"
+    os.mkfifo(fifo)
+    with pytest.raises(LockError, match="not a regular file"):
+        load_lock(fifo, "model-routing.lock.json")
+    link = tmp_path / "link.lock.json"
+    link.symlink_to(fifo)
+    with pytest.raises(LockError, match="not a regular file"):
+        load_lock(link, "link.lock.json")
+    write_lock(lock_of(**{"code-generation": entry()}), fifo)  # replaces the FIFO, never blocks on it
+    assert fifo.is_file() and load_lock(fifo).routes["code-generation"] == entry()
+
+
 def test_a_missing_empty_or_binary_lock_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LockError, match="lock file not found; create it with `routing-guard lock`"):
         load_lock(tmp_path / "nope.lock.json", "nope.lock.json")
