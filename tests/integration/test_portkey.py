@@ -598,3 +598,38 @@ def test_models_only_other_provider_prefix_is_not_listed(
 
     assert run.exit_code == 1, dump(run)
     assert verdicts(run) == {"openai-route": "not_listed", "azure-route": "pass", "plain": "pass"}, dump(run)
+
+
+# --- the error path sends exactly a route's request (issue 10, 1) --------------------------------
+
+
+def test_error_path_sends_the_routes_body_fields(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, portkey: ServerProcess, provider: HTTPServer
+) -> None:
+    """A conditional router that sends CI traffic (`user: ci`, from defaults.request) for any model
+    but gpt-4o to a catch-all target: only a probe with the routes' body fields finds it."""
+    catch_all = target(provider, name="catch-all", override_params={"model": "gpt-4o-mini"})
+    ci_and_not_gpt4o = {"$and": [{"params.user": {"$eq": "ci"}}, {"params.model": {"$nin": ["gpt-4o"]}}]}
+    config = {
+        "strategy": {
+            "mode": "conditional",
+            "conditions": [{"query": ci_and_not_gpt4o, "then": "catch-all"}],
+            "default": "plain",
+        },
+        "targets": [catch_all, target(provider, name="plain")],
+    }
+    assert gateway_post(portkey, by_config(config), INVALID).status_code == 404  # a bare probe is refused
+
+    routing = routing_file(
+        tmp_path,
+        {"code-generation": "gpt-4o"},
+        base_url=portkey.base_url,
+        headers=by_config(config),
+        defaults={"request": {"user": "ci"}},
+    )
+    run = run_check(capsys, routing)
+
+    assert run.exit_code == 1, dump(run)
+    assert run.route("code-generation")["verdict"] == "pass", dump(run)
+    assert run.error_path["verdict"] == "silent_fallback", dump(run)
+    assert run.error_path["model_returned"] == "gpt-4o-mini-2024-07-18"
