@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ import tree_sitter_toml
 import yaml
 from tree_sitter import Language, Node, Parser
 from yaml.nodes import MappingNode, ScalarNode
+
+from routing_guard.files import FileProblem, read_capped
 
 MAX_BYTES = 256 * 1024  # agent settings are a few KiB; anything larger is not one
 MAX_FILES_PER_FOLDER = 200  # .claude/agents/*.md and the like
@@ -60,26 +61,16 @@ class Doc:
 
 def read_text(root: Path, relative: str) -> str:
     """The text of root/relative, refusing anything that is not a small UTF-8 file inside root."""
-    path = root / relative
-    real_root = root.resolve()
     try:
-        real = path.resolve(strict=True)
+        real = (root / relative).resolve(strict=True)
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
         raise AgentFileError(1, f"cannot be read: {exc}") from None
-    if not real.is_relative_to(real_root):
+    if not real.is_relative_to(root.resolve()):
         raise AgentFileError(1, "is a symlink to a file outside the repository; not read")
     try:
-        info = real.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise AgentFileError(1, "is not a regular file; not read")
-        if info.st_size > MAX_BYTES:
-            raise AgentFileError(1, f"is larger than {MAX_BYTES // 1024} KiB; not an agent settings file")
-        with real.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise AgentFileError(1, f"cannot be read: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise AgentFileError(1, f"is larger than {MAX_BYTES // 1024} KiB; not an agent settings file")
+        data = read_capped(real, MAX_BYTES)
+    except FileProblem as exc:
+        raise AgentFileError(1, f"{exc}; not read") from None
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise AgentFileError(line, "contains NUL bytes (a binary file?); not read")

@@ -136,7 +136,7 @@ def test_json_lines_of_nested_keys_and_array_items() -> None:
 
 def test_read_text_rejects_a_directory(tmp_path: Path) -> None:
     (tmp_path / "opencode.json").mkdir()
-    with pytest.raises(AgentFileError, match="not a regular file"):
+    with pytest.raises(AgentFileError, match="is a directory"):
         read_text(tmp_path, "opencode.json")
 
 
