@@ -377,6 +377,51 @@ def test_catch_all_without_error_path_passes(litellm_catch_all: Proxy, tmp_path:
     assert all(r["error_path_status"] is None for r in run.report["routes"])
 
 
+def test_catch_all_serving_a_claude_route_with_gpt_passes_with_a_warning(
+    litellm_catch_all: Proxy, tmp_path: Path
+) -> None:
+    """Issue 10: the served-model header names openai/gpt-4o-mini for a Claude route; without a
+    `served` pin that passes, but the row, the table and the summary say which model served."""
+    run = run_check(litellm_catch_all, "catch-all-other-family.yml", tmp_path, "--skip-error-path")
+
+    assert run.code == 0, run.dump()
+    review = run.route("claude-review")
+    assert review["verdict"] == "pass" and review["model_returned"] == "claude-sonnet-4-5", run.dump()
+    assert review["served_model"] == "openai/gpt-4o-mini"
+    [warning] = review["warnings"]
+    assert "served by openai/gpt-4o-mini" in warning and "served:" in warning
+    assert "warning: claude-review: served by openai/gpt-4o-mini" in run.stdout
+    assert "served by openai/gpt-4o-mini" in unmarkdown(run.summary)
+    assert run.route("code-generation")["warnings"] == []  # gpt-4o served by openai/gpt-4o-2024-08-06
+
+
+def test_base_url_without_v1_is_an_endpoint_problem_on_messages(
+    litellm_healthy: Proxy, tmp_path: Path
+) -> None:
+    """Issue 10: LiteLLM serves /chat/completions without /v1 but answers POST /messages with 404
+    {"detail":"Not Found"} for every model: the route's hint points at base_url, the error path is
+    inconclusive (was: "refused with HTTP 404", a pass)."""
+    without_v1 = litellm_healthy.base_url.removesuffix("/v1")
+    run = run_check(
+        litellm_healthy,
+        "healthy-protocols.yml",
+        tmp_path,
+        "--route",
+        "claude-code-review",
+        "--gateway-url",
+        without_v1,
+    )
+
+    assert run.code == 1, run.dump()
+    review = run.route("claude-code-review")
+    assert (review["verdict"], review["http_status"]) == ("http_error", 404), run.dump()
+    assert "endpoint not found" in review["notes"]
+    assert "/messages" in review["hint"] and "/v1" in review["hint"], review["hint"]
+    assert run.error_path("anthropic-messages")["verdict"] == "inconclusive", run.dump()
+    # the chat path works without /v1 and LiteLLM's 400 names the bogus ID: evidence on its own
+    assert run.error_path("openai-chat")["verdict"] == "pass", run.dump()
+
+
 # --- 4. a configured fallback served the route --------------------------------------------------
 
 
