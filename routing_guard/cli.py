@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--concurrency", type=_int_at_least(1), default=32, metavar="N", help="parallel requests (32)"
     )
+    check.add_argument(
+        "--time-budget",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="end the whole run after this long; probes still waiting then are timeouts (default: none, "
+        "each probe's own limit: timeout x attempts + back-off)",
+    )
     check.add_argument("--report", metavar="PATH", help="write the JSON report here")
     check.add_argument("--log", metavar="PATH", help="write JSON Lines logging fields here")
     check.add_argument(
@@ -139,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--no-lock", action="store_true", help="ignore the routing lock")
     commands.add_parser("demo", help="run the check against a local demo gateway (no key, no network)")
+    from routing_guard.start import add_parsers
+
+    add_parsers(commands)  # models, init
     return parser
 
 
@@ -254,6 +264,7 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
         timeout=args.timeout,
         retries=args.retries,
         concurrency=args.concurrency,
+        time_budget=args.time_budget,
     )
     locking = args.command == "lock"
     if locking and options.models == "only":
@@ -262,8 +273,12 @@ def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
         lock = previous_lock(config, args)
     else:
         lock = None if args.no_lock else load_lock_for(config, args.lock_file)
+    from routing_guard.progress import Progress
+
     try:
-        run = run_check(config, key, options, redactor, connection, gateway_key=gateway_key)
+        with Progress(sys.stderr, budget=options.time_budget) as progress:  # stderr only, even with json
+            options.progress = progress
+            run = run_check(config, key, options, redactor, connection, gateway_key=gateway_key)
     except UnknownRoute as err:
         known = ", ".join(r.name for r in config.routes)
         raise UsageError(
@@ -367,6 +382,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from routing_guard.demo import run_demo
 
             return run_demo()
+        if args.command in ("models", "init"):
+            from routing_guard import start
+
+            def printed(text: str, err: bool) -> None:
+                _print(text, err=err, redactor=redactor)
+
+            try:
+                return start.run(args, key=key, redactor=redactor, say=printed)
+            except start.StartProblem as err:
+                raise UsageError(str(err)) from None
         return cmd_check(args, key=key, redactor=redactor)
     except UsageError as err:
         fail(str(err), EXIT_CONFIG, redactor)
