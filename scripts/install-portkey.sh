@@ -7,7 +7,8 @@
 # immutable). Portkey's own lockfile pins 1.13.5, so an npm override pins it here too.
 #
 # Idempotent: when both pinned versions are already installed, nothing is done.
-# Needs node (>= 18) and npm; as root on Debian they are installed when missing. Environment: PORTKEY_DIR overrides the install folder.
+# Needs node (>= 18), npm and ss; as root on Debian they are installed when missing.
+# Environment: PORTKEY_DIR overrides the install folder.
 set -euo pipefail
 
 PORTKEY_VERSION="1.15.2"
@@ -17,13 +18,18 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${PORTKEY_DIR:-$repo_root/.portkey}"
 start=$(date +%s)
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+# node and npm run the gateway; ss (iproute2) is how the tests see which addresses it listens on.
+missing=()
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v ss >/dev/null || missing+=(iproute2)
+if ((${#missing[@]})); then
   if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
-    echo "installing nodejs and npm from the distribution's packages"
+    echo "installing ${missing[*]} from the distribution's packages"
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq nodejs npm >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "error: node and npm are needed for the Portkey gateway (Debian: apt-get install nodejs npm)" >&2
+    echo "error: the Portkey gateway tests need ${missing[*]} (Debian: apt-get install ${missing[*]})" >&2
     exit 1
   fi
 fi

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,6 +41,8 @@ def free_port() -> int:
 
 def listening_addresses(pid: int) -> set[str]:
     """Every `address:port` a process listens on for TCP, read from `ss -ltnpH`."""
+    if shutil.which("ss") is None:
+        raise FileNotFoundError("ss is missing: run `bash scripts/install-portkey.sh` (installs iproute2)")
     out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True, timeout=10).stdout
     found: set[str] = set()
     for line in out.splitlines():
