@@ -415,6 +415,8 @@ def render_summary(
         headers = ["route", "requested", "returned", "served", "HTTP", "verdict", "notes"]
         parts.append("\n".join(["### Routes", "", *_table(headers, route_rows)]))
     parts.append("\n".join(["### Error path", "", *error_table]))
+    if run.listing_summary:
+        parts.append(markdown_cell(run.listing_summary, 1000))
     if todo:
         parts.append("\n".join(["### What to do", "", *todo]))
     if warnings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from routing_guard import report
 from routing_guard.check import CheckOptions, run_check
 from routing_guard.demo import DEMO_ROUTING, demo_gateway
-from routing_guard.redact import Redactor
+from routing_guard.redact import Redactor, markdown_cell
 from routing_guard.routing import load_routing_text
 
 
@@ -23,3 +23,7 @@ def test_the_preflight_says_how_many_models_and_which_routed_ids_are_missing() -
     assert run.listing_summary + "\n" in table
     assert report.report_document(run)["models_preflight"] == run.listing_summary
     assert report.report_document(plain)["models_preflight"] is None
+    summary = report.render_summary(run)
+    assert markdown_cell(run.listing_summary, 1000) in summary  # escaped as every gateway-derived cell
+    assert "GET /models&#58; 3 model" in summary
+    assert "GET /models" not in report.render_summary(plain)
