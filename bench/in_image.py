@@ -32,7 +32,7 @@ WORK = Path("/work")
 KEY = "bench-not-a-secret-key"
 IMPORTS = (
     "import routing_guard.cli, routing_guard.check, routing_guard.report, routing_guard.routing, "
-    "routing_guard.github, routing_guard.changes, httpcore, h2.connection, anyio._backends._asyncio, "
+    "routing_guard.action.main, httpcore, h2.connection, anyio._backends._asyncio, "
     "runpy, sys; print('\\n'.join(getattr(m, '__file__', None) or '' for m in list(sys.modules.values())))"
 )
 

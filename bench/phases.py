@@ -3,7 +3,7 @@
 Run by bench/run.py as a fresh interpreter (so imports are cold):
     python bench/phases.py ROUTING_FILE
 with BENCH_SPAWN_TIME=<time.time() just before the spawn> in the environment. It repeats what
-`routing_guard.cli.cmd_check` does, in the same order, through the engine's own functions, and
+`routing_guard.app.execute` does, in the same order, through the engine's own functions, and
 prints one JSON object of milliseconds since the spawn (checkpoints) and of isolated costs.
 """
 
@@ -25,6 +25,7 @@ def main() -> None:
     routing_file = sys.argv[1]
 
     import routing_guard.cli as cli
+    from routing_guard.app import RoutingFile, load_config
 
     marks["import_cli"] = time.time()
     args = cli.build_parser().parse_args(["check", "--routing-file", routing_file])
@@ -34,7 +35,7 @@ def main() -> None:
     key = os.environ.get(cli.KEY_ENV, "")
     redactor = Redactor([key])
     marks["redactor"] = time.time()
-    config = cli.load_config(args.routing_file)  # imports yaml, jsonschema, pydantic models
+    config = load_config(RoutingFile(args.routing_file))  # imports yaml, jsonschema, pydantic models
     marks["load_config"] = time.time()
     from routing_guard import report
     from routing_guard.check import CheckOptions, run_check
@@ -85,7 +86,7 @@ def main() -> None:
         validator()
         isolated["schema_validator_build"] = time.perf_counter() - t
     t = time.perf_counter()
-    cli.load_config(args.routing_file)
+    load_config(RoutingFile(args.routing_file))
     isolated["load_config_warm"] = time.perf_counter() - t
     import asyncio  # only here: importing it earlier would be charged to the first checkpoint
 

@@ -55,8 +55,9 @@ COST_PROBES: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "load_config(24 routes) after imports, cold",
-        "import sys, routing_guard.routing; from routing_guard.cli import load_config; f = sys.argv[1]",
-        "load_config(f)",
+        "import sys, routing_guard.routing; from routing_guard.app import RoutingFile, load_config; "
+        "f = sys.argv[1]",
+        "load_config(RoutingFile(f))",
     ),
 )
 

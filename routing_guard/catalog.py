@@ -15,9 +15,10 @@ from typing import Any
 
 from routing_guard.check import Checker, CheckOptions, endpoint, gateway_host
 from routing_guard.config import Gateway, RoutingConfig
+from routing_guard.escape import terminal_text
 from routing_guard.listing import Listing
 from routing_guard.probe import Prober
-from routing_guard.redact import Redactor, terminal_text
+from routing_guard.redact import Redactor
 from routing_guard.results import EXIT_OK, EXIT_OPERATIONAL
 from routing_guard.transport import Connection
 

@@ -1,7 +1,8 @@
-"""The `routing-guard` command line: argument parsing, exit codes, and where each output goes.
+"""The `routing-guard` command line: argv parsed into an `app` request, exit codes, error lines.
 
-Heavy modules (httpx, the engine) are imported only by the commands that send requests, so
-`--version` and `validate` start fast.
+The work is `routing_guard.app`'s (the action and the demo call it too). Heavy modules (httpx,
+the engine) are imported only by the commands that send requests, so `--version` and `validate`
+start fast.
 """
 
 from __future__ import annotations
@@ -14,19 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from routing_guard import __version__
-from routing_guard.credentials import GATEWAY_KEY_ENV, KEY_ENV, read_secret, run_secrets, secret_problem
-from routing_guard.results import EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK, EXIT_OPERATIONAL, RunResult
+from routing_guard.app import ConfigError as UsageError
+from routing_guard.credentials import KEY_ENV
+from routing_guard.results import EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK, EXIT_OPERATIONAL
 
 if TYPE_CHECKING:
-    from routing_guard.config import RoutingConfig
-    from routing_guard.lock import Lock
-    from routing_guard.redact import Redactor
+    from routing_guard.app import CheckRequest
+    from routing_guard.output import Output
 
-__all__ = ["KEY_ENV", "main", "run"]
-
-
-class UsageError(Exception):
-    """A configuration or usage problem: exit 2 with this message."""
+__all__ = ["KEY_ENV", "UsageError", "main", "run"]
 
 
 def _positive_float(text: str) -> float:
@@ -152,254 +149,86 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print(text: str, *, err: bool = False, redactor: Redactor | None = None) -> None:
-    from routing_guard.redact import neutralise_line
-
-    if redactor is not None:
-        text = redactor.scrub(text)
-    stream = sys.stderr if err else sys.stdout
-    for line in text.splitlines() or [""]:
-        stream.write(neutralise_line(line) + "\n")
-    stream.flush()
-
-
-def load_config(routing_file: str | None) -> RoutingConfig:
-    from routing_guard.routing import RoutingError, find_routing_file, load_routing, unused_blocks
-
-    try:
-        if routing_file:
-            path = Path(routing_file)
-            if not path.exists() and not path.is_symlink():
-                raise UsageError(f"{routing_file}: no such routing file")
-            return load_routing(path, routing_file)  # a FIFO, device or folder: an error naming it
-        found = find_routing_file(Path.cwd())
-        for warning in unused_blocks(found):
-            _print(f"warning: {warning}", err=True)
-        return load_routing(found, os.path.relpath(found))
-    except RoutingError as err:
-        raise UsageError(str(err)) from None
-
-
-def load_lock_for(config: RoutingConfig, lock_file: str | None) -> Lock | None:
-    from routing_guard.lock import LockError, read_lock_for
-
-    try:
-        return read_lock_for(config.source, lock_file)
-    except LockError as err:
-        raise UsageError(str(err)) from None
-
-
-def check_secrets(config: RoutingConfig, *, sending: bool) -> str:
-    """The gateway key; UsageError for a secret that does not fit the routing file."""
-    from routing_guard.sendable import secret_problem_of
-
-    gateway_key = read_secret(os.environ, GATEWAY_KEY_ENV)
-    problem = secret_problem_of(config, read_secret(os.environ, KEY_ENV), gateway_key, sending=sending)
-    if problem:
-        raise UsageError(problem)
-    return gateway_key
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from routing_guard.lock import lock_warnings
-
-    config = load_config(args.routing_file)
-    check_secrets(config, sending=False)
-    names = ", ".join(r.name for r in config.routes)
-    _print(f"{config.source}: valid, {len(config.routes)} route(s): {names}")
-    lock = None if args.no_lock else load_lock_for(config, args.lock_file)
-    if lock is not None:
-        warnings = lock_warnings(lock, config)
-        _print(f"{lock.path}: valid, {len(lock.routes)} locked route(s)")
-        for warning in warnings:
-            _print(f"warning: {warning}", err=True)
-    return EXIT_OK
-
-
-def _apply_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
-    if not url:
-        return config
-    from routing_guard.routing import base_url_problem
-
-    url = url.strip().rstrip("/")
-    problem = base_url_problem(url, config.gateway.allow_insecure_http)
-    if problem:
-        raise UsageError(f"--gateway-url: {problem}")
-    gateway = config.gateway.model_copy(update={"base_url": url})
-    return config.model_copy(update={"gateway": gateway})
-
-
-def cmd_check(args: argparse.Namespace, *, key: str, redactor: Redactor) -> int:
-    from routing_guard import report
-    from routing_guard.check import CheckOptions, UnknownRoute, run_check
+def check_request(args: argparse.Namespace) -> CheckRequest:
+    """The `check` / `lock` arguments as the request every front end builds."""
+    from routing_guard.app import CheckRequest, RoutingFile
+    from routing_guard.check import CheckOptions
     from routing_guard.config import route_names
 
-    config = _apply_gateway_url(load_config(args.routing_file), args.gateway_url)
-    if not key and config.needs_key:
-        raise UsageError(
-            f"no API key: set ${KEY_ENV} (in GitHub Actions pass a secret to the api-key input). "
-            "A gateway without authentication needs `gateway.auth: none` in the routing file."
-        )
-    gateway_key = check_secrets(config, sending=True)
-    from routing_guard.transport import TransportError, connect
-
-    try:
-        connection = connect(
-            config.gateway.base_url,
-            os.environ,
-            sends_secret=config.needs_key or bool(gateway_key),
-            ca_file=args.ca_certificates,
-        )
-    except TransportError as err:
-        raise UsageError(str(err)) from None
-    for output in (args.report, args.log):
-        if output:  # fail on an unwritable place before any request goes out
-            Path(output).parent.mkdir(parents=True, exist_ok=True)
-    options = CheckOptions(
-        routes=route_names(args.route),
-        invalid_model=args.invalid_model,
-        skip_error_path=args.skip_error_path,
-        strict=args.strict,
-        models="only" if args.models_only else "with" if args.models else "off",
-        timeout=args.timeout,
-        retries=args.retries,
-        concurrency=args.concurrency,
-        time_budget=args.time_budget,
-    )
-    locking = args.command == "lock"
-    if locking and options.models == "only":
-        raise UsageError("lock: --models-only sends no probe, so it observes nothing to lock; drop it")
-    if locking:
-        lock = previous_lock(config, args)
-    else:
-        lock = None if args.no_lock else load_lock_for(config, args.lock_file)
-    from routing_guard.progress import Progress
-
-    try:
-        with Progress(sys.stderr, budget=options.time_budget) as progress:  # stderr only, even with json
-            options.progress = progress
-            run = run_check(config, key, options, redactor, connection, gateway_key=gateway_key)
-    except UnknownRoute as err:
-        known = ", ".join(r.name for r in config.routes)
-        raise UsageError(
-            f"--route: unknown route {err.args[0]!r} (routes in {config.source}: {known})"
-        ) from None
-    if locking:
-        written = write_run_lock(config, run, lock, args, redactor)
-    elif lock is not None and options.models != "only":
-        from routing_guard.lock import apply_lock
-
-        apply_lock(run, config, lock, on_drift=args.on_drift)
-
-    if args.format == "json":
-        _print(report.format_json(run), redactor=redactor)
-    else:
-        from routing_guard.terminal import look_for
-
-        _print(report.render_table(run, look=look_for(sys.stdout)), redactor=redactor)
-    if args.report:
-        report.write_report(run, Path(args.report), redactor=redactor)
-    if args.log:
-        report.write_log(run, Path(args.log), redactor=redactor)
-    summary = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        report.append_summary(summary, report.render_summary(run, redactor=redactor))
-    if locking:
-        _print(written, err=args.format == "json", redactor=redactor)
-    return run.exit_code
-
-
-def previous_lock(config: RoutingConfig, args: argparse.Namespace) -> Lock | None:
-    """The lock `lock` rewrites: none is fine; an unreadable one is replaced, unless --route keeps parts."""
-    from routing_guard.lock import LockError, load_lock, lock_path_for
-
-    path = lock_path_for(config.source, args.lock_file)
-    if not path.exists():
-        return None
-    try:
-        return load_lock(path, str(path))
-    except LockError as err:
-        if args.route:
-            raise UsageError(
-                f"{err} (--route keeps the other entries, so the lock must be readable)"
-            ) from None
-        _print(f"routing-guard: {path} is unreadable and will be replaced ({err})", err=True)
-        return None
-
-
-def write_run_lock(
-    config: RoutingConfig, run: RunResult, previous: Lock | None, args: argparse.Namespace, redactor: Redactor
-) -> str:
-    """`lock`: after a passing run, write the lock; the line to print says what happened."""
-    from routing_guard.lock import (
-        lock_diff,
-        lock_path_for,
-        relock,
-        unobservable,
-        unobservable_warning,
-        write_lock,
+    summary = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")  # docs/runner.md: the job summary
+    return CheckRequest(
+        routing=RoutingFile(args.routing_file),
+        options=CheckOptions(
+            routes=route_names(args.route),
+            invalid_model=args.invalid_model,
+            skip_error_path=args.skip_error_path,
+            strict=args.strict,
+            models="only" if args.models_only else "with" if args.models else "off",
+            timeout=args.timeout,
+            retries=args.retries,
+            concurrency=args.concurrency,
+            time_budget=args.time_budget,
+        ),
+        gateway_url=args.gateway_url,
+        ca_certificates=args.ca_certificates,
+        lock_file=args.lock_file,
+        use_lock=not getattr(args, "no_lock", False),
+        on_drift=getattr(args, "on_drift", "fail"),
+        write_lock=args.command == "lock",
+        report=Path(args.report) if args.report else None,
+        log=Path(args.log) if args.log else None,
+        summary=Path(summary) if summary else None,
+        format=args.format,
     )
 
-    path = lock_path_for(config.source, args.lock_file)
-    for result in run.routes:
-        if result.passed and unobservable(result):
-            result.warnings.append(unobservable_warning(result))
-    if not run.passed:
-        written = f"routing-guard: not every check passed, so {path} was not written (exit {run.exit_code})"
-        if all(r.passed for r in run.routes) and not args.skip_error_path:
-            written += "; every route passed: --skip-error-path locks them without the error path"
-        return written
-    lock = relock(previous, run, only_selected=bool(args.route))
-    changed = lock_diff(previous, lock)
-    write_lock(lock, path)
-    lines = [f"routing-guard: locked {len(run.routes)} route(s) in {path}"]
-    if previous is not None and not changed:
-        lines[0] += " (unchanged)"
-    lines += [
-        f"  {name}: {was or 'not locked'} -> {now or 'removed'}" for name, (was, now) in changed.items()
-    ]
-    return redactor.scrub("\n".join(lines))
 
-
-def fail(message: str, code: int, redactor: Redactor | None) -> NoReturn:
-    _print(f"routing-guard: error: {message}", err=True, redactor=redactor)
+def fail(message: str, code: int, output: Output | None) -> NoReturn:
+    line = f"routing-guard: error: {message}"
+    if output is not None:
+        output.print(line, err=True)
+    else:  # before the run's secrets were read: nothing to scrub yet
+        sys.stderr.write(line + "\n")
     raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    key = read_secret(os.environ, KEY_ENV)
-    redactor: Redactor | None = None
+    output: Output | None = None
     try:
-        from routing_guard.redact import Redactor
+        from routing_guard import app
+        from routing_guard.output import Output
 
-        redactor = Redactor(run_secrets(os.environ))
-        if args.command != "demo" and key and (problem := secret_problem(KEY_ENV, key)):
-            raise UsageError(problem)
+        secrets = app.Secrets.from_environ(os.environ)
+        output = Output(secrets.redactor)
         if args.command == "validate":
-            return cmd_validate(args)
+            request = app.ValidateRequest(
+                app.RoutingFile(args.routing_file), lock_file=args.lock_file, use_lock=not args.no_lock
+            )
+            app.validate(request, secrets, output)
+            return EXIT_OK
         if args.command == "demo":
             from routing_guard.demo import run_demo
 
-            return run_demo()
+            return run_demo(output)
         if args.command in ("models", "init"):
             from routing_guard import start
 
-            def printed(text: str, err: bool) -> None:
-                _print(text, err=err, redactor=redactor)
-
             try:
-                return start.run(args, key=key, redactor=redactor, say=printed)
+                return start.run(
+                    args,
+                    key=secrets.api_key,
+                    redactor=secrets.redactor,
+                    say=lambda text, err: output.print(text, err=err) if output else None,
+                )
             except start.StartProblem as err:
                 raise UsageError(str(err)) from None
-        return cmd_check(args, key=key, redactor=redactor)
+        return app.execute(check_request(args), secrets, output).exit_code
     except UsageError as err:
-        fail(str(err), EXIT_CONFIG, redactor)
+        fail(err.message, EXIT_CONFIG, output)
     except OSError as err:
-        where = f"{err.filename}: " if err.filename else ""
-        fail(f"{where}{err.strerror or err}", EXIT_CONFIG, redactor)
+        fail(app.os_error_message(err), EXIT_CONFIG, output)
     except KeyboardInterrupt:
-        fail("interrupted", EXIT_OPERATIONAL, redactor)
+        fail("interrupted", EXIT_OPERATIONAL, output)
     except Exception as err:  # a crash must still end in one scrubbed line, never a traceback
         if os.environ.get("ROUTING_GUARD_DEBUG"):
             raise
@@ -408,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(
             f"internal error ({type(err).__name__}: {err}), a bug in routing-guard. {BUG_REPORT}",
             EXIT_INTERNAL,
-            redactor,
+            output,
         )
 
 

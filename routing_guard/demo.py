@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routing_guard.output import Output
 
 CATCH_ALL_UPSTREAM = "openai/gpt-4o-mini"
 
@@ -110,22 +113,25 @@ def demo_gateway() -> Iterator[str]:
         server.server_close()
 
 
-def run_demo() -> int:
-    from routing_guard.cli import main
+def run_demo(output: Output) -> int:
+    """The check against the demo gateway, through the same `app.execute` as the CLI and the action."""
+    from routing_guard import app
+    from routing_guard.check import CheckOptions
 
     folder = Path(tempfile.mkdtemp(prefix="routing-guard-demo-"))
     routing_file = folder / "model-routing.yml"
     summary = folder / "summary.md"
     with demo_gateway() as base_url:
         routing_file.write_text(DEMO_ROUTING.format(base_url=base_url), encoding="utf-8")
-        print(f"Demo gateway on {base_url} (loopback, no key); routing file {routing_file}\n")
-        code = main(
-            ["check", "--routing-file", str(routing_file), "--summary", str(summary), "--retries", "0"]
+        output.print(f"Demo gateway on {base_url} (loopback, no key); routing file {routing_file}\n")
+        request = app.CheckRequest(
+            routing=app.RoutingFile(str(routing_file)), options=CheckOptions(retries=0), summary=summary
         )
-    print(
+        code = app.execute(request, app.Secrets(), output).exit_code
+    output.print(
         "\nWhat you see: code-generation passes; test-repair passes as a dated snapshot; ci-triage fails "
         "as fallback_detected (the body names coder-fast, the headers show a fallback served it); the "
         "error path fails as silent_fallback (a catch-all answered a bogus model ID with 200)."
     )
-    print(f"The check exited {code}. Markdown job summary written to {summary}")
+    output.print(f"The check exited {code}. Markdown job summary written to {summary}")
     return 0 if code in (0, 1) else code

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from routing_guard.redact import Redactor, markdown_cell, neutralise_line, terminal_text
+from routing_guard.escape import markdown_cell, neutralise_line, terminal_text
+from routing_guard.redact import Redactor
 from routing_guard.results import (
     EXIT_OK,
     EXIT_OPERATIONAL,
@@ -145,10 +146,13 @@ def write_report(run: RunResult, path: Path, *, redactor: Redactor | None = None
     path.write_text(format_json(run, redactor=redactor) + "\n", encoding="utf-8")
 
 
+def format_log(run: RunResult, *, redactor: Redactor | None = None) -> str:
+    """The `--log` JSON Lines, one record per route."""
+    return "".join(_dumps(record) + "\n" for record in _scrubbed(log_records(run), redactor))
+
+
 def write_log(run: RunResult, path: Path, *, redactor: Redactor | None = None) -> None:
-    """JSON Lines, one record per route."""
-    records = _scrubbed(log_records(run), redactor)
-    path.write_text("".join(_dumps(record) + "\n" for record in records), encoding="utf-8")
+    path.write_text(format_log(run, redactor=redactor), encoding="utf-8")
 
 
 # --- shared by the table and the summary -------------------------------------------------------

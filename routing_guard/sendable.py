@@ -28,7 +28,7 @@ from routing_guard.credentials import GATEWAY_KEY_ENV, KEY_ENV, secret_problem, 
 
 # Headers that carry the provider key: it comes from the environment, gateway.auth says how.
 AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
-# Headers known to carry a gateway's own secret (GATEWAYS.md), and words that mark one.
+# Headers known to carry a gateway's own secret (docs/gateways.md), and words that mark one.
 GATEWAY_SECRET_HEADERS = frozenset(
     {"x-portkey-api-key", "cf-aig-authorization", "ocp-apim-subscription-key", "x-goog-api-key"}
 )

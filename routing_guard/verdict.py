@@ -1,7 +1,7 @@
 """Verdicts: does the model that answered match the route, did a fallback serve it, what failed.
 
-Pure functions over already-read answers; no I/O. The matching rules are CONTRACT.md's
-"Matching the returned model"; the header signals are GATEWAYS.md's "Headers that say who
+Pure functions over already-read answers; no I/O. The matching rules are docs/contract.md's
+"Matching the returned model"; the header signals are docs/gateways.md's "Headers that say who
 really answered".
 """
 
@@ -417,7 +417,7 @@ def judge_reply(
     return Judgement("pass", "; ".join([*notes, *served.notes]), warnings=warnings, rule=rule)
 
 
-# Model-not-found answers, by error type/code or by message (GATEWAYS.md "Unknown model IDs").
+# Model-not-found answers, by error type/code or by message (docs/gateways.md "Unknown model IDs").
 _NOT_FOUND_KIND = re.compile(r"model_not_found|not_found|notfound|invalid_model|deploymentnotfound")
 _NOT_FOUND_MESSAGE = re.compile(
     r"not found|does not exist|not exist|invalid model|not a valid model|unknown model|no such model|"

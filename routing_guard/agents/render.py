@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 
+from routing_guard.action.commands import command
 from routing_guard.agents.crosscheck import AgentReport, Row
 from routing_guard.agents.model import Finding
-from routing_guard.github import command
-from routing_guard.redact import Redactor, markdown_cell, neutralise_line, terminal_text
+from routing_guard.escape import markdown_cell, neutralise_line, terminal_text
+from routing_guard.redact import Redactor
 
 NONE = "—"
 TITLE = "Coding agents' settings"

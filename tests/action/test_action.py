@@ -1,7 +1,7 @@
 """The GitHub Action side, in process: inputs, workflow commands, outputs, the summary, the PR diff,
 and entrypoint.py driving the real CLI against a fake gateway (and, marked `litellm`, a real proxy).
 
-The runner contract these tests hold the code to is the shared RUNNER.md: inputs arrive as
+The runner contract these tests hold the code to is docs/runner.md: inputs arrive as
 `INPUT_<NAME>` with hyphens kept, outputs go to $GITHUB_OUTPUT as heredocs, stdout lines starting
 with `::` are commands, and `::add-mask::` must come before anything it should hide.
 """
@@ -20,10 +20,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from routing_guard import github
 from routing_guard import report as summary_file
-from routing_guard.changes import changes_markdown, diff_routes
-from routing_guard.github import InputError, read_input, read_inputs
+from routing_guard.action import commands, outputs
+from routing_guard.action.changes import changes_markdown, diff_routes
+from routing_guard.action.inputs import InputError, read_input, read_inputs
 from routing_guard.routing import load_routing_text
 from tests.support.action_harness import (
     KEY,
@@ -117,7 +117,7 @@ def test_bad_input_is_refused_naming_the_input(name: str, value: str) -> None:
 
 
 def test_command_escapes_data_and_properties() -> None:
-    line = github.command(
+    line = commands.command(
         "error",
         "100% broken\r\n::set-env name=X::y",
         file="dir,x/a:b.yml",
@@ -128,32 +128,32 @@ def test_command_escapes_data_and_properties() -> None:
         "::error file=dir%2Cx/a%3Ab.yml,line=12,title=t%3A a%2C b%0Ac::100%25 broken%0D%0A::set-env name=X::y"
     )
     assert "\n" not in line and "\r" not in line
-    assert github.command("notice", "plain") == "::notice::plain"
+    assert commands.command("notice", "plain") == "::notice::plain"
 
 
 def test_add_mask_prints_each_line_escaped() -> None:
     out = io.StringIO()
-    github.add_mask("abc%def", out)
-    github.add_mask("", out)
-    github.add_mask("first\nsecond", out)
+    commands.add_mask("abc%def", out)
+    commands.add_mask("", out)
+    commands.add_mask("first\nsecond", out)
     assert out.getvalue().splitlines() == ["::add-mask::abc%25def", "::add-mask::first", "::add-mask::second"]
 
 
 def test_group_is_closed_even_on_error() -> None:
     out = io.StringIO()
-    with pytest.raises(RuntimeError), github.group("Title\n::x::", out):
+    with pytest.raises(RuntimeError), commands.group("Title\n::x::", out):
         raise RuntimeError
     assert out.getvalue().splitlines() == ["::group::Title%0A::x::", "::endgroup::"]
 
 
 def test_outputs_survive_a_hostile_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fixed = [uuid.UUID(int=1), uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)]
-    monkeypatch.setattr(github.uuid, "uuid4", lambda: fixed.pop(0))
+    monkeypatch.setattr(outputs.uuid, "uuid4", lambda: fixed.pop(0))
     taken = f"ghadelimiter_{uuid.UUID(int=1)}"
     hostile = f"line one\n{taken}\nevil=1\nother<<EOF\nEOF\n\n"
     path = tmp_path / "output"
     path.write_text("earlier=kept\n")
-    github.write_outputs(path, {"failed-routes": hostile, "passed": "false"})
+    outputs.write_outputs(path, {"failed-routes": hostile, "passed": "false"})
     assert parse_output_file(path.read_text()) == {
         "earlier": "kept",
         "failed-routes": hostile,
@@ -164,7 +164,7 @@ def test_outputs_survive_a_hostile_value(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_outputs_delimiters_differ_per_write(tmp_path: Path) -> None:
     path = tmp_path / "output"
-    github.write_outputs(path, {"a": "1", "b": "2"})
+    outputs.write_outputs(path, {"a": "1", "b": "2"})
     heads = [line for line in path.read_text().splitlines() if "<<" in line]
     assert len({head.split("<<")[1] for head in heads}) == 2
 
@@ -480,7 +480,7 @@ def test_a_crash_is_one_scrubbed_line_and_exit_3(
     def explode(argv: list[str]) -> int:
         raise RuntimeError(f"boom with {KEY}")
 
-    monkeypatch.setattr(entrypoint.Run, "call_cli", lambda self, argv: explode(argv))
+    monkeypatch.setattr(entrypoint.app, "execute", lambda request, secrets, output: explode([]))
     assert action.run(capsys, api_key=KEY, fail_on="routing") == 3
     [error] = action.annotations("error")
     assert error == "::error title=routing-guard crashed::RuntimeError: boom with ***"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from routing_guard.github import InputError, read_inputs
+from routing_guard.action.inputs import InputError, read_inputs
 from tests.support.action_harness import (
     KEY,
     Action,

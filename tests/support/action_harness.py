@@ -5,12 +5,10 @@ the fixtures `action` and `pull_request` are in tests/action/conftest.py.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,15 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-live-0123456789abcdefghijKLMN"
 
 
-def load_entrypoint() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("routing_guard_entrypoint", ROOT / "entrypoint.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-entrypoint = load_entrypoint()
+from routing_guard.action import main as entrypoint  # noqa: E402  (the action, as a module)
 
 
 def parse_output_file(text: str) -> dict[str, str]:

@@ -12,9 +12,10 @@ import httpx
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from routing_guard.escape import markdown_cell, neutralise_line, terminal_text
 from routing_guard.probe import _retry_after
 from routing_guard.protocols import PROTOCOLS, Reply, SSEEvent, SSEParser
-from routing_guard.redact import MIN_RUN, Redactor, markdown_cell, neutralise_line, terminal_text
+from routing_guard.redact import MIN_RUN, Redactor
 from routing_guard.results import Verdict
 from routing_guard.verdict import (
     Served,

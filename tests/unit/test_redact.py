@@ -10,15 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routing_guard.redact import (
-    MASK,
-    Redactor,
-    markdown_cell,
-    neutralise_line,
-    terminal_text,
-    workflow_data,
-    workflow_property,
-)
+from routing_guard.action.commands import workflow_data, workflow_property
+from routing_guard.escape import markdown_cell, neutralise_line, terminal_text
+from routing_guard.redact import MASK, Redactor
 from routing_guard.results import RouteResult
 
 KEY = "sk-abcdefghijklmnopqrstuvwxyz"

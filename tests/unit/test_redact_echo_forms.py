@@ -7,7 +7,8 @@ import urllib.parse
 
 import pytest
 
-from routing_guard.redact import MASK, Redactor, annotation_text, markdown_cell, terminal_text
+from routing_guard.escape import annotation_text, markdown_cell, terminal_text
+from routing_guard.redact import MASK, Redactor
 
 KEY = "sk-live_0123456789abcdefABCDEF+/="
 HEX_KEY = "0123456789abcdef0123456789abcdef"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from routing_guard.redact import Redactor, markdown_cell
+from routing_guard.escape import markdown_cell
+from routing_guard.redact import Redactor
 from routing_guard.report import (
     LOG_FIELDS,
     SUMMARY_LIMIT,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from routing_guard.config import Route, RoutingConfig
-from routing_guard.redact import markdown_cell
+from routing_guard.escape import markdown_cell
 
 ChangeKind = Literal["added", "changed", "removed", "unchanged"]
 

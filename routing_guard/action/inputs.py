@@ -1,25 +1,22 @@
-"""The GitHub Actions side of routing-guard: inputs, workflow commands, outputs and the job summary.
+"""The action's inputs: each `INPUT_*` variable read once, checked, into a typed `ActionInputs`.
 
-Only `entrypoint.py` uses this module; the checking core never touches the runner's environment.
+The runner passes `INPUT_<NAME>` with the input's hyphens kept (`INPUT_API-KEY`); the underscore
+spelling is accepted too (docs/runner.md). Nothing else in the package reads the environment's inputs.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
-import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TextIO, cast
+from typing import Literal, cast
 
+from routing_guard.action.policy import FailOn
 from routing_guard.config import route_names
-from routing_guard.redact import annotation_text, workflow_data, workflow_property
 
 Mode = Literal["check", "validate", "lock"]
 OnDrift = Literal["fail", "warn"]
-FailOn = Literal["any", "routing"]
+
 OnMissingKey = Literal["fail", "validate"]
 ModelsCheck = Literal["false", "true", "only"]
 
@@ -117,57 +114,3 @@ def _lock_file(environ: Mapping[str, str]) -> str | None:
     if value is None or value.lower() == "auto":
         return None
     return "none" if value.lower() == "none" else value
-
-
-def emit(line: str, out: TextIO | None = None) -> None:
-    """Print one line to the log and flush, so commands and program output keep their order."""
-    stream = out or sys.stdout
-    stream.write(line + "\n")
-    stream.flush()
-
-
-def add_mask(value: str, out: TextIO | None = None) -> None:
-    """Ask the runner to mask a value in all later output (each line of it, so the summary too)."""
-    for line in value.splitlines():
-        if line.strip():
-            emit(f"::add-mask::{workflow_data(line)}", out)
-
-
-def command(
-    kind: str,
-    message: str,
-    *,
-    file: str | None = None,
-    line: int | None = None,
-    title: str | None = None,
-) -> str:
-    """A workflow command line such as `::error file=F,line=N,title=T::message`, escaped."""
-    props = []
-    if file:
-        props.append(f"file={workflow_property(file)}")
-    if line:
-        props.append(f"line={int(line)}")
-    if title:
-        props.append(f"title={workflow_property(annotation_text(title, 200))}")
-    head = f"{kind} {','.join(props)}" if props else kind
-    return f"::{head}::{workflow_data(annotation_text(message))}"
-
-
-@contextmanager
-def group(title: str, out: TextIO | None = None) -> Iterator[None]:
-    """A folded section of the log."""
-    emit(f"::group::{workflow_data(title)}", out)
-    try:
-        yield
-    finally:
-        emit("::endgroup::", out)
-
-
-def write_outputs(path: str | os.PathLike[str], outputs: Mapping[str, str]) -> None:
-    """Append step outputs to $GITHUB_OUTPUT, each in a heredoc whose delimiter the value cannot hold."""
-    with open(path, "a", encoding="utf-8") as handle:
-        for name, value in outputs.items():
-            delimiter = f"ghadelimiter_{uuid.uuid4()}"
-            while delimiter in value or delimiter in name:
-                delimiter = f"ghadelimiter_{uuid.uuid4()}"
-            handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")

@@ -1,0 +1,3 @@
+from routing_guard.action.main import run
+
+run()
