@@ -6,7 +6,7 @@
 # Idempotent: when the pinned version is already installed, nothing is done.
 # Needs only python3 (>= 3.10) with the venv module (Debian: apt-get install python3-venv).
 #
-# The proxy runs without a database (see the shared GATEWAYS.md): no prisma, no DATABASE_URL.
+# The proxy runs without a database (see docs/gateways.md): no prisma, no DATABASE_URL.
 # Environment: LITELLM_VENV overrides the venv location; PYTHON the interpreter used to make it.
 set -euo pipefail
 

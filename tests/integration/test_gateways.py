@@ -2,7 +2,7 @@
 verdicts `routing-guard check` gives on them.
 
 Every body and header below is the one the shared gateway corpus (gateways/corpus.yaml, summarised
-in GATEWAYS.md) records for that gateway; each test names the gateway and the corpus entry. The
+in docs/gateways.md) records for that gateway; each test names the gateway and the corpus entry. The
 product is driven as users drive it: the CLI in-process, the key in ROUTING_GUARD_API_KEY, a
 routing file, and the exit code plus the `--report` document checked.
 """
@@ -127,7 +127,7 @@ LITELLM_400 = {  # litellm_proxy.invalid_model
         "code": "400",
     }
 }
-LITELLM_NO_DB = {  # GATEWAYS.md "Auth and rate limits": LiteLLM without a database, wrong key
+LITELLM_NO_DB = {  # docs/gateways.md "Auth and rate limits": LiteLLM without a database, wrong key
     "error": {"message": "No connected db.", "type": "no_db_connection", "param": None, "code": "400"}
 }
 
@@ -299,7 +299,7 @@ def test_reasoning_model_spending_the_budget_is_empty_response_with_a_fix(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """GPT-5-class reasoning models can spend the whole output budget thinking: 200, empty content,
-    finish_reason "length" (GATEWAYS.md "Probe budget"). An empty_response that says how to fix it."""
+    finish_reason "length" (docs/gateways.md "Probe budget"). An empty_response that says how to fix it."""
     serve(
         httpserver,
         CHAT,
@@ -322,7 +322,7 @@ def test_model_refusing_max_tokens_is_asked_again_with_max_completion_tokens(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """o1/o3-style models reject `max_tokens` on chat completions and want `max_completion_tokens`
-    (GATEWAYS.md "Probe budget"); the probe asks once more that way, with the same model."""
+    (docs/gateways.md "Probe budget"); the probe asks once more that way, with the same model."""
     unsupported = {
         "error": {
             "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
@@ -589,7 +589,7 @@ def test_anthropic_529_overloaded_is_retried(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Anthropic answers 529 overloaded_error when busy (corpus anthropic.auth_failure.other): a 5xx, so
-    transient and retried (CONTRACT.md: retry 5xx)."""
+    transient and retried (docs/contract.md: retry 5xx)."""
     overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     httpserver.expect_ordered_request(MESSAGES, method="POST").respond_with_json(overloaded, status=529)
     httpserver.expect_ordered_request(MESSAGES, method="POST").respond_with_json(
@@ -781,7 +781,7 @@ def test_litellm_old_versions_return_the_upstream_model(
 def test_litellm_leaked_provider_prefix_on_the_same_id_is_a_provider_prefixed_form(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """LiteLLM (litellm#15141): gpt-oss-120b answered as hosted_vllm/gpt-oss-120b. CONTRACT.md accepts
+    """LiteLLM (litellm#15141): gpt-oss-120b answered as hosted_vllm/gpt-oss-120b. docs/contract.md accepts
     a provider-prefixed form in either direction, so this one passes and says why."""
     serve(
         httpserver,
@@ -833,7 +833,7 @@ def test_litellm_alias_echo_with_served_header_and_pins(
 def test_litellm_attempted_fallbacks_is_fallback_detected_even_when_body_matches(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """LiteLLM: a fallback after an error gives 200 with x-litellm-attempted-fallbacks: 1 (GATEWAYS.md,
+    """LiteLLM: a fallback after an error gives 200 with x-litellm-attempted-fallbacks: 1 (docs/gateways.md,
     docs.litellm.ai/docs/proxy/reliability) while the body still echoes the alias."""
     serve(
         httpserver,
@@ -862,7 +862,7 @@ def test_litellm_attempted_fallbacks_is_fallback_detected_even_when_body_matches
 def test_litellm_no_connected_db_400_is_auth_error(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """LiteLLM without a database answers a wrong key with 400 "No connected db." (GATEWAYS.md): an auth
+    """LiteLLM without a database answers a wrong key with 400 "No connected db." (docs/gateways.md): an auth
     failure by body, on the route and on the error path (no verdict there), exit 3."""
     httpserver.expect_request(CHAT, method="POST").respond_with_json(LITELLM_NO_DB, status=400)
     routing = routing_file(tmp_path, {"code-generation": "gpt-4o"}, base_url=gateway_url(httpserver))
@@ -882,7 +882,7 @@ def test_litellm_missing_auth_500_text_is_no_verdict(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """LiteLLM without prisma answers a missing Authorization header with 500 text/plain
-    "Internal Server Error" (GATEWAYS.md): an operational blocker, exit 3."""
+    "Internal Server Error" (docs/gateways.md): an operational blocker, exit 3."""
     monkeypatch.delenv("ROUTING_GUARD_API_KEY")
     httpserver.expect_request(CHAT, method="POST").respond_with_data(
         "Internal Server Error", status=500, content_type="text/plain"
@@ -903,7 +903,7 @@ def test_litellm_catch_all_answers_the_invalid_model_silent_fallback(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """LiteLLM 1.108.7 with a catch-all `*` deployment: the bogus ID gets 200, the body echoes it and only
-    x-litellm-model-name: openai/gpt-4o-mini shows who answered (GATEWAYS.md): silent_fallback naming it."""
+    x-litellm-model-name: openai/gpt-4o-mini shows who answered (docs/gateways.md): silent_fallback naming it."""
     serve(
         httpserver,
         CHAT,
@@ -1644,7 +1644,7 @@ def test_429_retry_after_is_honoured(
 def test_429_without_retry_after_exhausts_retries_as_rate_limited(
     httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """LiteLLM's mock rate limit sends 429 without Retry-After (GATEWAYS.md): retried with backoff, then
+    """LiteLLM's mock rate limit sends 429 without Retry-After (docs/gateways.md): retried with backoff, then
     rate_limited, exit 3."""
     httpserver.expect_request(CHAT, method="POST").respond_with_json(
         {

@@ -1,5 +1,5 @@
 """Each wrong verdict of issue 10, reproduced on pytest-httpserver with the recorded behaviour of the
-gateway that gave it (GATEWAYS.md: "Portkey, run live", "More that real gateways do", llama.cpp),
+gateway that gave it (docs/gateways.md: "Portkey, run live", "More that real gateways do", llama.cpp),
 and the verdict routing-guard gives now. Each test fails on the engine that gave the wrong verdict.
 
 The real Portkey gateway, llama.cpp server and LiteLLM proxy assert the same verdicts in their own

@@ -1,7 +1,7 @@
 """Build the action image and run it exactly as the GitHub runner runs a Docker container action.
 
 There is no Docker engine on these machines: podman as root, with runc, vfs storage and chroot
-builds (the shared RUNNER.md). ``scripts/container-setup.sh`` installs podman and builds the
+builds (docs/runner.md). ``scripts/container-setup.sh`` installs podman and builds the
 stand-in base ``localhost/python-base:local``; this module finds the same ``containers.conf`` and
 never changes the test process's environment.
 

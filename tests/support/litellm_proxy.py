@@ -2,7 +2,7 @@
 
 LiteLLM lives in its own virtual environment, ``.venv-litellm`` at the repository root, made by
 ``scripts/install-litellm.sh`` (its dependency pins must not touch the product's environment).
-The proxy runs without a database, as recorded in the shared GATEWAYS.md, and every deployment in
+The proxy runs without a database, as recorded in docs/gateways.md, and every deployment in
 ``tests/gateways/litellm/*.yaml`` answers with ``mock_response``: nothing leaves the machine.
 
 ``tests/conftest.py`` imports the fixtures below, so any test asks for one by name::
@@ -62,7 +62,7 @@ CONFIG_CATCH_ALL = "config-catch-all.yaml"
 CONFIG_PASSTHROUGH = "config-passthrough.yaml"
 CONFIG_FALLBACK = "config-fallback.yaml"
 
-# Environment the proxy runs with (GATEWAYS.md): offline model map, no feedback box, quiet log.
+# Environment the proxy runs with (docs/gateways.md): offline model map, no feedback box, quiet log.
 PROXY_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     "LITELLM_MODE": "PRODUCTION",

@@ -1,4 +1,4 @@
-"""Request bodies and response readers of the three protocols, on recorded shapes (GATEWAYS.md)."""
+"""Request bodies and response readers of the three protocols, on recorded shapes (docs/gateways.md)."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def test_chat_stream_names_every_model_its_chunks_name() -> None:
 def test_chat_stream_cut_off_or_erroring_mid_way() -> None:
     text = ("", {"model": "m", "choices": [{"index": 0, "delta": {"content": "p"}}]})
     assert CHAT.parse_stream(sse(text)).cut_short == "it ended without `data: [DONE]`"
-    # llama.cpp's server ends an interrupted stream with [DONE] and no finish_reason (GATEWAYS.md)
+    # llama.cpp's server ends an interrupted stream with [DONE] and no finish_reason (docs/gateways.md)
     interrupted = CHAT.parse_stream(sse(text, ("", "[DONE]")))
     assert interrupted.cut_short is not None and "finish_reason" in interrupted.cut_short
     assert CHAT.stream_cut(sse(text, ("", "[DONE]"))) == interrupted.cut_short
