@@ -1,5 +1,6 @@
 """The GitHub Action side, in process: inputs, workflow commands, outputs, the summary, the PR diff,
-and entrypoint.py driving the real CLI against a fake gateway (and, marked `litellm`, a real proxy).
+and routing_guard.action driving the real core against a fake gateway (and, marked `litellm`, a
+real proxy).
 
 The runner contract these tests hold the code to is docs/runner.md: inputs arrive as
 `INPUT_<NAME>` with hyphens kept, outputs go to $GITHUB_OUTPUT as heredocs, stdout lines starting
