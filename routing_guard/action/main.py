@@ -160,6 +160,9 @@ class Step:
                 message = error.message
             except OSError as error:
                 message = app.os_error_message(error)
+            except KeyboardInterrupt:
+                self.output.print("routing-guard: error: interrupted")
+                return EXIT_OPERATIONAL
             self.output.print(f"routing-guard: error: {message}")
         self.say(
             "error", f"routing-guard: error: {message}", title=f"routing-guard {name}: configuration error"
