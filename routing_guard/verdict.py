@@ -67,8 +67,8 @@ def match_model(requested: str, returned: str, *, strict: bool, accept: tuple[st
     return None
 
 
-# Model families by vendor line, for "served by another family" (docs/verdicts.md). A routed ID
-# whose name starts with none of these is taken for a gateway alias.
+# Model families by vendor line: a routed ID of a family is a real model ID, one whose name starts
+# with none of these is taken for a gateway alias (docs/verdicts.md).
 _FAMILIES = {
     "openai": ("gpt", "chatgpt", "o1", "o3", "o4", "codex", "davinci", "babbage"),
     "anthropic": ("claude",),
@@ -315,16 +315,18 @@ def _stream_models_judgement(
 
 
 def served_family_warning(requested: str, served_model: str, accept: tuple[str, ...]) -> str | None:
-    """A served-model header naming a model of another family than a route's real model ID (not an
-    alias): worth a warning, since the route passes without a `served` pin (docs/verdicts.md)."""
+    """A served-model header naming a model that is not a form of a route's real model ID: worth a
+    warning, since the route passes without a `served` pin. An alias (a name of no model family, such
+    as `coder-heavy`) served by its upstream is what the file asked for: quiet (docs/verdicts.md)."""
     if match_model(requested, served_model, strict=False, accept=accept) is not None:
         return None
     wanted, got = family(requested), family(served_model)
-    if wanted is None or wanted == got:
+    if wanted is None:
         return None
+    which = "another model family" if got != wanted else "another model"
     return (
-        f"served by {served_model}, not a form of {requested}: the gateway says another model family "
-        f'answered. To make that fail, pin the route: `served: ["{requested}*"]`; to accept it, '
+        f"served by {served_model}, not a form of {requested}: the gateway says {which} answered. "
+        f'To make that fail, pin the route: `served: ["{requested}*"]`; to accept it, '
         f'`served: ["{served_model}"]`.'
     )
 

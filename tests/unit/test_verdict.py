@@ -242,3 +242,54 @@ def test_portkey_own_answers_are_named() -> None:
         500, None, "Something went wrong", model="gpt-4o", headers={"x-portkey-gateway-exception": "true"}
     )
     assert "Portkey gateway exception" in crashed.notes
+
+
+@pytest.mark.parametrize(
+    ("requested", "served", "warned"),
+    [
+        ("claude-sonnet-4-5", "openai/gpt-4o-mini", "another model family"),  # LiteLLM's catch-all
+        ("gpt-4o", "openai/gpt-4o-mini", "another model answered"),  # a re-pointed alias of that name
+        ("gpt-4o", "openai/gpt-4o-2024-08-06", None),  # a dated snapshot of it
+        ("claude-3-5-sonnet-latest", "anthropic/claude-3-5-sonnet-20241022", None),  # its snapshot
+        ("coder-heavy", "anthropic/claude-opus-4-20250514", None),  # an alias served by its upstream
+        ("smollm2", "gpt-4o", None),  # no family: an alias
+    ],
+)
+def test_served_by_another_model_warns_only_for_real_model_ids(
+    requested: str, served: str, warned: str | None
+) -> None:
+    reply = Reply(model=requested, choices=1, has_text=True)
+    judged = judge_reply(
+        requested=requested,
+        reply=reply,
+        served=Served(model=served, header="x-litellm-model-name"),
+        strict=False,
+        accept=(),
+        served_pins=(),
+        budget=16,
+    )
+    assert judged.verdict == "pass"
+    if warned is None:
+        assert judged.warnings == []
+    else:
+        [warning] = judged.warnings
+        assert warned in warning and f"served by {served}" in warning and "served:" in warning
+    pinned = judge_reply(
+        requested=requested,
+        reply=reply,
+        served=Served(model=served, header="x-litellm-model-name"),
+        strict=False,
+        accept=(),
+        served_pins=(served,),
+        budget=16,
+    )
+    assert pinned.warnings == []  # a pin that covers it says the user knows
+
+
+def test_family_reads_the_name_after_any_prefix() -> None:
+    from routing_guard.verdict import family
+
+    assert family("gpt-4o") == family("openai/o3-mini") == "openai"
+    assert family("us.anthropic.claude-3-5-sonnet") == family("claude-sonnet-4-5") == "anthropic"
+    assert family("meta-llama/Llama-3.1-8B") == "meta"
+    assert family("coder-heavy") is None and family("phind-coder") is None
