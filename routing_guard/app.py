@@ -120,6 +120,12 @@ def load_config(routing: RoutingFile | RoutingConfig, warn: Callable[[str], None
         path = Path(routing.path) if routing.path else find_routing_file(routing.root)
         if path.is_absolute() and path.is_relative_to(routing.root):
             path = path.relative_to(routing.root)
+        from routing_guard.files import inside
+
+        if not inside(routing.root, path):
+            raise ConfigError(
+                f"{path}: the routing file must be inside the workspace, and this leads outside"
+            )
         return load_routing(routing.root / path, str(path))
     except RoutingError as error:
         raise ConfigError(str(error), file=error.path if error.line else "", line=error.line or 0) from None
@@ -209,9 +215,14 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
         )
     except TransportError as err:
         raise ConfigError(str(err)) from None
+    from routing_guard.files import FileProblem
+
     for path in (request.report, request.log):
         if path:  # fail on an unwritable place before any request goes out
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                output.prepare(path)
+            except FileProblem as problem:
+                raise ConfigError(str(problem)) from None
     options = request.options
     if request.write_lock and options.models == "only":
         raise ConfigError("lock: --models-only sends no probe, so it observes nothing to lock; drop it")
@@ -250,10 +261,13 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
         from routing_guard.terminal import look_for
 
         output.print(report.render_table(run, look=look_for(output.stdout)))
-    if request.report:
-        output.write(request.report, report.format_json(run) + "\n")
-    if request.log:
-        output.write(request.log, report.format_log(run))
+    try:
+        if request.report:
+            output.write(request.report, report.format_json(run) + "\n")
+        if request.log:
+            output.write(request.log, report.format_log(run))
+    except FileProblem as problem:  # replaced by a symlink since `prepare`: still never followed
+        raise ConfigError(str(problem)) from None
     if request.summary:
         output.append_summary(request.summary, report.render_summary(run))
     if request.write_lock:

@@ -171,7 +171,8 @@ def secret_problem_of(config: RoutingConfig, key: str, gateway_key: str, *, send
         )
     if gateway_key and not gateway.gateway_key_header:
         return (
-            f"${GATEWAY_KEY_ENV} is set but {config.source} names no gateway.gateway_key_header; "
+            f"${GATEWAY_KEY_ENV} (action input gateway-key) is set but {config.source} names no "
+            "gateway.gateway_key_header; "
             "say which header carries it (e.g. x-portkey-api-key), or unset it"
         )
     return None

@@ -85,8 +85,8 @@ def stop_commands(out: TextIO | None = None) -> Iterator[None]:
         emit(f"::{token}::", out)
 
 
-def mask_key(key: str) -> None:
-    """Mask the key and the forms of it that could be printed, before anything else is printed."""
-    if key:
+def mask_key(*keys: str) -> None:
+    """Mask the keys and the forms of them that could be printed, before anything else is printed."""
+    for key in filter(None, keys):
         for value in (key, f"Bearer {key}", base64.b64encode(key.encode()).decode()):
             add_mask(value)

@@ -44,6 +44,8 @@ class ActionInputs:
     log_file: str | None = None
     lock_file: str | None = None  # None: beside the routing file, if it exists; "none": ignore the lock
     on_drift: OnDrift = "fail"
+    ca_certificates: str | None = None  # a PEM file in the workspace: CAs to trust besides the public ones
+    gateway_key: str = field(default="", repr=False)  # the gateway's own secret, for gateway_key_header
 
 
 def read_input(environ: Mapping[str, str], name: str) -> str | None:
@@ -104,6 +106,8 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
         on_missing_key=cast(OnMissingKey, _choice(environ, "on-missing-key", ("fail", "validate"), "fail")),
         fail_on=cast(FailOn, _choice(environ, "fail-on", ("any", "routing"), "any")),
         log_file=read_input(environ, "log-file"),
+        ca_certificates=read_input(environ, "ca-certificates"),
+        gateway_key=read_input(environ, "gateway-key") or "",
         lock_file=_lock_file(environ),
         on_drift=cast(OnDrift, _choice(environ, "on-drift", ("fail", "warn"), "fail")),
     )

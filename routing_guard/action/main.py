@@ -5,11 +5,14 @@ reaches the check in `app.Secrets`, never argv or the environment. What the chec
 between `::stop-commands::` markers, so nothing a gateway sent can become a workflow command; the
 annotations come after the markers, rendered from the `RunResult`, scrubbed and escaped.
 
-Exit code of the step: the check's (0 pass, 1 routing failure, 2 configuration, 3 operational),
-except that `fail-on: routing` tolerates a 3 (`policy.py`). An unexpected crash prints one
-`::error title=routing-guard crashed::` line (no traceback) and exits 3 whatever `fail-on` says:
-a guard that crashed has proved nothing, so it must not pass quietly. docs/runner.md lists the
-runner behaviour this relies on.
+Exit code of the step: the check's (0 pass, 1 routing failure, 2 configuration, 3 operational,
+4 internal error), except that `fail-on: routing` tolerates a 3 (`policy.py`). A bug (exit 4, in
+the check or here) prints one `::error title=routing-guard: internal error (exit 4)::` line (no
+traceback) and fails the step whatever `fail-on` says: a guard that crashed has proved nothing.
+docs/runner.md lists the runner behaviour this relies on.
+
+Files: every file the step writes in the workspace goes through `Output(root=workspace)`, which
+follows no symlink (files.py); the routing file and the CA file must resolve inside the workspace.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from routing_guard.action.commands import command, emit, group, mask_key, stop_c
 from routing_guard.action.inputs import ActionInputs, InputError, read_input, read_inputs
 from routing_guard.action.outputs import REPORT_NAME, step_outputs, write_outputs
 from routing_guard.action.policy import step_code, tolerated
+from routing_guard.check import BUG_REPORT
 from routing_guard.config import RoutingConfig
-from routing_guard.credentials import KEY_ENV
+from routing_guard.credentials import GATEWAY_KEY_ENV, KEY_ENV, proxy_passwords
 from routing_guard.escape import markdown_cell
+from routing_guard.files import inside
 from routing_guard.output import Output
-from routing_guard.results import EXIT_CONFIG, EXIT_OK, EXIT_OPERATIONAL, RunResult
+from routing_guard.results import EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK, EXIT_OPERATIONAL, RunResult
 
 PR_EVENTS = ("pull_request", "pull_request_target")
 FETCH_HINT = (
@@ -68,8 +73,9 @@ class Step:
         self.inputs = inputs
         self.environ = environ
         self.secrets = secrets
-        self.output = Output(secrets.redactor, merge_err=True)  # the log is one stream, in order
         self.workspace = Path(environ.get("GITHUB_WORKSPACE") or os.getcwd())
+        # The log is one stream, in order; files are written inside the workspace only.
+        self.output = Output(secrets.redactor, merge_err=True, root=self.workspace)
         self.summary_path = environ.get("GITHUB_STEP_SUMMARY", "")
         self.report_path = self.workspace / REPORT_NAME
         self.path = inputs.routing_file or ""  # the routing file, relative to the workspace, once known
@@ -191,8 +197,6 @@ class Step:
                 "routing-guard: no lock to write",
                 "`mode: lock` writes the routing lock: set `lock-file` to a path, or `auto`, not `none`",
             )
-        if inputs.log_file:
-            (self.workspace / inputs.log_file).parent.mkdir(parents=True, exist_ok=True)
         return app.CheckRequest(
             routing=config,
             options=CheckOptions(
@@ -206,6 +210,7 @@ class Step:
                 concurrency=inputs.concurrency,
             ),
             gateway_url=inputs.gateway_url,
+            ca_certificates=self.ca_certificates(),
             lock_file=self.lock_path(),
             use_lock=inputs.lock_file != "none",
             on_drift=inputs.on_drift,
@@ -215,11 +220,34 @@ class Step:
             summary=Path(self.summary_path) if self.summary_path else None,
         )
 
+    def ca_certificates(self) -> str | None:
+        """The `ca-certificates` input, checked: a PEM file inside the workspace (its absolute path)."""
+        from routing_guard.transport import CaSource, TransportError, read_pem
+
+        value = self.inputs.ca_certificates
+        if not value:
+            return None
+        title = "routing-guard: bad ca-certificates"
+        if not inside(self.workspace, value):
+            raise ActionError(title, f"input `ca-certificates`: {value} is not a file inside the workspace")
+        try:
+            read_pem(CaSource(value, "input `ca-certificates`"))
+        except TransportError as error:
+            raise ActionError(title, str(error)) from None
+        return str(self.workspace / value)
+
     def check(self, request: app.CheckRequest, name: str) -> tuple[int, RunResult | None]:
         self.report_path.unlink(missing_ok=True)
         outcome = self.fenced(name, lambda: app.execute(request, self.secrets, self.output))
         if isinstance(outcome, int):
             return outcome, None
+        if outcome.exit_code == EXIT_INTERNAL:
+            errors = "; ".join(outcome.internal_errors)[:500]
+            self.say(
+                "error",
+                f"routing-guard could not judge every probe ({errors}): a bug in routing-guard. {BUG_REPORT}",
+                title="routing-guard: internal error (exit 4)",
+            )
         return outcome.exit_code, outcome
 
     def execute(self) -> tuple[int, RunResult | None]:
@@ -338,8 +366,9 @@ def step_exit(code: int, fail_on: str) -> int:
 def main(environ: Mapping[str, str] | None = None) -> int:
     environ = dict(os.environ if environ is None else environ)
     key = read_input(environ, "api-key") or environ.get(KEY_ENV, "").strip()
-    mask_key(key)  # first: nothing may be printed before the masks
-    secrets = app.Secrets.from_environ(environ, api_key=key)
+    gateway_key = read_input(environ, "gateway-key") or environ.get(GATEWAY_KEY_ENV, "").strip()
+    mask_key(key, gateway_key)  # first: nothing may be printed before the masks
+    secrets = app.Secrets(key, gateway_key, tuple(proxy_passwords(environ)))
     redactor = secrets.redactor
     try:
         inputs = read_inputs(environ)
@@ -362,15 +391,14 @@ def main(environ: Mapping[str, str] | None = None) -> int:
             step.annotate(run)
         write_step_outputs(environ, code, run)
         return step_exit(code, inputs.fail_on)
-    except Exception as error:  # no traceback in a workflow log: one scrubbed line
-        emit(
-            command(
-                "error", redactor.scrub(f"{type(error).__name__}: {error}"), title="routing-guard crashed"
-            )
-        )
+    except Exception as error:  # a bug: no traceback in a workflow log, one scrubbed line, exit 4
+        if environ.get("ROUTING_GUARD_DEBUG"):
+            raise
+        message = f"{type(error).__name__}: {error}, a bug in routing-guard. {BUG_REPORT}"
+        emit(command("error", redactor.scrub(message), title="routing-guard: internal error (exit 4)"))
         with contextlib.suppress(Exception):
-            write_step_outputs(environ, EXIT_OPERATIONAL, None)
-        return EXIT_OPERATIONAL
+            write_step_outputs(environ, EXIT_INTERNAL, None)
+        return EXIT_INTERNAL
 
 
 def run() -> None:

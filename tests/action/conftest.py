@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from routing_guard import cli
+from routing_guard.credentials import GATEWAY_KEY_ENV
 from tests.support.action_harness import Action, git
 
 
@@ -21,6 +22,7 @@ def action(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Action]:
         if name.startswith(("INPUT_", "GITHUB_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv(cli.KEY_ENV, "")  # restored after the test, whatever the entrypoint sets
+    monkeypatch.setenv(GATEWAY_KEY_ENV, "")
     monkeypatch.setenv("GITHUB_WORKSPACE", str(workspace))
     monkeypatch.setenv("GITHUB_OUTPUT", str(files / "set_output"))
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files / "step_summary"))

@@ -473,7 +473,7 @@ def test_auth_none_needs_no_key(
     assert all("Authorization" not in request.headers for request, _ in httpserver.log)
 
 
-def test_a_crash_is_one_scrubbed_line_and_exit_3(
+def test_a_crash_is_one_scrubbed_line_and_exit_4_whatever_fail_on(
     action: Action, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_routing(action.workspace, "https://gateway.example.com/v1", {"code-generation": "gpt-4o"})
@@ -482,11 +482,14 @@ def test_a_crash_is_one_scrubbed_line_and_exit_3(
         raise RuntimeError(f"boom with {KEY}")
 
     monkeypatch.setattr(entrypoint.app, "execute", lambda request, secrets, output: explode([]))
-    assert action.run(capsys, api_key=KEY, fail_on="routing") == 3
+    assert action.run(capsys, api_key=KEY, fail_on="routing") == 4
     [error] = action.annotations("error")
-    assert error == "::error title=routing-guard crashed::RuntimeError: boom with ***"
+    assert error.startswith(
+        "::error title=routing-guard%3A internal error (exit 4)::RuntimeError: boom with ***"
+    )
+    assert "a bug in routing-guard" in error and "ROUTING_GUARD_DEBUG=1" in error
     assert "Traceback" not in action.stdout
-    assert action.outputs()["exit-code"] == "3"
+    assert action.outputs()["exit-code"] == "4"
 
 
 # --- changed-only, with a real git repository ------------------------------------------------------------
