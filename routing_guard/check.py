@@ -461,7 +461,7 @@ class Checker:
     def apply_echo_rule(route: Route, result: RouteResult, listing: Listing | None) -> None:
         """A route that passed on an exact echo, on a gateway whose error path shows it echoes any ID:
         the echo proves nothing, so the model listing decides (docs/verdicts.md)."""
-        echoes = "the gateway echoes any model ID (its error path answered the invalid ID with itself)"
+        echoes = "the gateway echoes any model ID (see the error path)"
         if listing is None or listing.failure is not None:
             why = listing.failure if listing is not None else "was not read"
             result.warnings.append(

@@ -270,7 +270,9 @@ def judge_http_failure(
         return Judgement("http_error", f"HTTP {status}: Portkey refused the request: {refusal}", PORTKEY_HINT)
     if status in (404, 405) and not about_model(doc, text, model):
         return Judgement(
-            "http_error", f"HTTP {status}: endpoint not found ({detail[:120]})", endpoint_hint(url, path)
+            "http_error",
+            f"HTTP {status}: endpoint not found" + (f" ({m[:120]})" if (m := error_message(doc)) else ""),
+            endpoint_hint(url, path),
         )
     if status == 404:
         hint = (
@@ -513,7 +515,7 @@ def judge_error_path(
         if judged.verdict == "http_error" and status >= 500:
             judged.hint = "No verdict on the error path: the gateway failed on its side."
         return judged
-    detail = error_kind(doc) or failure_detail(status, doc, text)[:80]
+    detail = error_kind(doc) or (error_message(doc) or "")[:80]
     refused = f"refused with HTTP {status}" + (f" ({detail})" if detail else "")
     if names_unknown_model(doc, text, model):
         return Judgement("pass", f"{refused}: the answer names the ID as unknown")
@@ -522,7 +524,7 @@ def judge_error_path(
         return Judgement("pass", f"{refused} while route {served_routes[0]} was served")
     return Judgement(
         "inconclusive",
-        f"{refused}: not shown to be about the model",
+        f"{reason or refused}: not shown to be about the model",
         _inconclusive_hint(status, doc, text, reason, route_statuses, url, path),
     )
 
@@ -538,13 +540,13 @@ def _inconclusive_hint(
 ) -> str:
     alike = bool(route_statuses) and all(s == status for s in route_statuses)
     answered = (
-        f"The gateway answered every request of this protocol, routes included, with HTTP {status}"
+        f"the gateway answered every request of this protocol, routes included, with HTTP {status}"
         if alike
-        else f"The gateway answered the invalid ID with HTTP {status}"
+        else f"the gateway answered the invalid ID with HTTP {status}"
         + ("" if route_statuses else " and no route of this protocol was probed")
     )
     if reason is not None and reason.startswith("Portkey"):
-        return f"No verdict on the error path: {reason}. {PORTKEY_HINT}"
+        return f"No verdict on the error path: {PORTKEY_HINT}"
     if reason is not None:
         return f"No verdict on the error path: {answered}: {reason}, which says nothing about model IDs."
     if status in (404, 405):
