@@ -15,11 +15,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from routing_guard.action import main as entrypoint  # the action, imported as a module
+
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-live-0123456789abcdefghijKLMN"
-
-
-from routing_guard.action import main as entrypoint  # noqa: E402  (the action, as a module)
 
 
 def parse_output_file(text: str) -> dict[str, str]:
