@@ -173,7 +173,8 @@ def validate(request: ValidateRequest, secrets: Secrets, output: Output) -> Rout
 
 
 def with_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
-    """The config with gateway.base_url replaced (the --gateway-url / gateway-url override)."""
+    """The config with gateway.base_url (and each gateway.base_urls entry's host) replaced: the
+    --gateway-url / gateway-url override."""
     if not url:
         return config
     from routing_guard.routing import base_url_problem
@@ -182,7 +183,7 @@ def with_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
     problem = base_url_problem(url, config.gateway.allow_insecure_http)
     if problem:
         raise ConfigError(f"--gateway-url: {problem}")
-    gateway = config.gateway.model_copy(update={"base_url": url})
+    gateway = config.gateway.moved_to(url)  # gateway.base_urls keep their paths on the new host
     return config.model_copy(update={"gateway": gateway})
 
 

@@ -4,6 +4,10 @@ that protocol's routes and error path, moved along by --gateway-url."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -106,3 +110,24 @@ def test_gateway_url_moves_every_base_and_keeps_their_paths() -> None:
     moved = gateway.moved_to("http://127.0.0.1:4000/v1")
     assert moved.base_for("openai-chat") == "http://127.0.0.1:4000/v1"
     assert moved.base_for("anthropic-messages") == "http://127.0.0.1:4000/anthropic/v1"
+
+
+def test_the_cli_gateway_url_moves_a_protocol_base_too(tmp_path: Path, httpserver: HTTPServer) -> None:
+    answer(httpserver, "/v1/chat/completions", CHAT)
+    answer(httpserver, "/anthropic/v1/messages", MESSAGE)
+    (tmp_path / "model-routing.yml").write_text(
+        routing("https://gateway.example.com/v1", "https://gateway.example.com/anthropic/v1"),
+        encoding="utf-8",
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ROUTING_GUARD_", "GITHUB_"))}
+    run = subprocess.run(
+        [sys.executable, "-m", "routing_guard", "check", "--gateway-url", httpserver.url_for("/v1"),
+         "--format", "json", "--retries", "0"],
+        cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert {r["verdict"] for r in json.loads(run.stdout)["routes"]} == {"pass"}
+    assert sorted({request.path for request, _ in httpserver.log}) == [
+        "/anthropic/v1/messages",
+        "/v1/chat/completions",
+    ]
