@@ -39,6 +39,7 @@ class ActionInputs:
     timeout: float = 30.0
     retries: int = 2
     concurrency: int = 32
+    time_budget: float | None = None  # seconds for the whole check; None: each probe's own limit
     on_missing_key: OnMissingKey = "fail"
     fail_on: FailOn = "any"
     log_file: str | None = None
@@ -103,6 +104,7 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
         timeout=_number(environ, "timeout", "30"),
         retries=_integer(environ, "retries", "2", minimum=0),
         concurrency=_integer(environ, "concurrency", "32", minimum=1),
+        time_budget=_number(environ, "time-budget", "1") if read_input(environ, "time-budget") else None,
         on_missing_key=cast(OnMissingKey, _choice(environ, "on-missing-key", ("fail", "validate"), "fail")),
         fail_on=cast(FailOn, _choice(environ, "fail-on", ("any", "routing"), "any")),
         log_file=read_input(environ, "log-file"),

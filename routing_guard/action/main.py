@@ -208,6 +208,7 @@ class Step:
                 timeout=inputs.timeout,
                 retries=inputs.retries,
                 concurrency=inputs.concurrency,
+                time_budget=inputs.time_budget,
             ),
             gateway_url=inputs.gateway_url,
             ca_certificates=self.ca_certificates(),
