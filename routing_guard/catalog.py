@@ -47,10 +47,16 @@ def gateway_only(gateway: Gateway) -> RoutingConfig:
 
 
 def fetch_offer(
-    config: RoutingConfig, key: str, options: CheckOptions, redactor: Redactor, connection: Connection
+    config: RoutingConfig,
+    key: str,
+    options: CheckOptions,
+    redactor: Redactor,
+    connection: Connection,
+    gateway_key: str = "",
 ) -> Offer:
-    """GET {base}/models with the routing file's auth and headers; nothing that costs tokens."""
-    checker = Checker(config, key, options, redactor, connection)
+    """GET {base}/models with the routing file's auth and headers (and the gateway's own key, in
+    gateway.gateway_key_header); nothing that costs tokens."""
+    checker = Checker(config, key, options, redactor, connection, gateway_key)
 
     async def fetch() -> Listing:
         async with Prober(
@@ -138,12 +144,13 @@ def show_offer(
     *,
     routed: bool = True,
     options: CheckOptions | None = None,
+    gateway_key: str = "",
 ) -> tuple[str, int]:
     """`routing-guard models`: the text to print (table or JSON) and the exit code.
     `routed`: the config is a real routing file (its routes are matched against the listing)."""
     import json
 
-    offer = fetch_offer(config, key, options or CheckOptions(), redactor, connection)
+    offer = fetch_offer(config, key, options or CheckOptions(), redactor, connection, gateway_key)
     shown = config if routed else None
     text = json.dumps(as_json(offer, shown), indent=2) if fmt == "json" else render_text(offer, shown)
     return redactor.scrub(text), offer.exit_code

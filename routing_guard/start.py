@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from routing_guard.credentials import GATEWAY_KEY_ENV, read_secret
 from routing_guard.results import EXIT_CONFIG, EXIT_OK
 
 if TYPE_CHECKING:  # imported by build_parser: nothing heavy at import time (--version stays fast)
@@ -86,11 +87,14 @@ def run_models(args: argparse.Namespace, *, key: str, redactor: Redactor, say: S
         )
     if not key:
         config = config.model_copy(update={"gateway": config.gateway.model_copy(update={"auth": "none"})})
+    gateway_key = read_secret(environ, GATEWAY_KEY_ENV) if config.gateway.gateway_key_header else ""
     try:
-        connection = connect(config.gateway.base_url, environ, sends_secret=bool(key))
+        connection = connect(config.gateway.base_url, environ, sends_secret=bool(key or gateway_key))
     except TransportError as err:
         raise StartProblem(str(err)) from None
-    text, code = show_offer(config, key, args.format, redactor, connection, routed=routed)
+    text, code = show_offer(
+        config, key, args.format, redactor, connection, routed=routed, gateway_key=gateway_key
+    )
     say(text, False)
     return code
 

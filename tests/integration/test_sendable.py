@@ -191,3 +191,21 @@ def test_the_gateway_key_and_its_header_go_together(
         (Path(__file__).resolve().parents[2] / "routing_guard/schema/routing.schema.json").read_text()
     )
     assert {"gateway_key_header", "gateway_key_scheme"} <= set(schema["properties"]["gateway"]["properties"])
+
+
+def test_models_sends_the_gateway_key_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def listing(server: RawServer, request: Request, conn: socket.socket) -> None:
+        conn.sendall(json_response(200, {"data": [{"id": "gpt-4o"}]}))
+
+    monkeypatch.setenv("ROUTING_GUARD_API_KEY", KEY)
+    monkeypatch.setenv("ROUTING_GUARD_GATEWAY_KEY", GATEWAY_KEY)
+    with RawServer(listing, lifetime=30) as server:
+        path = tmp_path / "model-routing.yml"
+        path.write_text(
+            routing_text(server.base_url, "  gateway_key_header: x-portkey-api-key\n"), encoding="utf-8"
+        )
+        run = run_cli(tmp_path, ["models", "--routing-file", str(path)])
+    assert run.code == 0, (run.out, run.err)
+    [request] = server.requests
+    assert request.headers["x-portkey-api-key"] == GATEWAY_KEY
+    assert request.headers["authorization"] == f"Bearer {KEY}"
