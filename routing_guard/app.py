@@ -152,7 +152,7 @@ def load_lock_for(config: RoutingConfig, lock_file: str | None) -> Lock | None:
     try:
         return read_lock_for(config.source, lock_file)
     except LockError as err:
-        raise ConfigError(str(err)) from None
+        raise ConfigError(str(err), file=err.path, line=err.line or 0) from None
 
 
 def validate(request: ValidateRequest, secrets: Secrets, output: Output) -> RoutingConfig:

@@ -160,18 +160,24 @@ class Step:
         """Run `work` with its output fenced off from the runner; a configuration error is an
         annotation after the fence and exit 2 (the value returned in place of `work`'s)."""
         with group(f"routing-guard {name}"), stop_commands():
+            where: tuple[str, int] = ("", 0)
             try:
                 return work()
             except app.ConfigError as error:
-                message = error.message
+                message, where = error.message, (error.file, error.line)
             except OSError as error:
                 message = app.os_error_message(error)
             except KeyboardInterrupt:
                 self.output.print("routing-guard: error: interrupted")
                 return EXIT_OPERATIONAL
             self.output.print(f"routing-guard: error: {message}")
+        file, line = where if where[1] else ("", 0)  # a file is named where its line is known
         self.say(
-            "error", f"routing-guard: error: {message}", title=f"routing-guard {name}: configuration error"
+            "error",
+            f"routing-guard: error: {message}",
+            title=f"routing-guard {name}: configuration error",
+            file=file,
+            line=line,
         )
         return EXIT_CONFIG
 

@@ -116,6 +116,7 @@ def test_validate_mode_checks_the_lock_and_annotates_its_line(
     [error] = action.annotations("error")
     line = text.splitlines().index('  "version": 1') + 1
     assert f"{LOCK}:{line}: version" in error
+    assert error.startswith(f"::error file={LOCK},line={line},")  # the annotation sits on the lock's line
     # a fork pull request (no key) with on-missing-key: validate gets the lock checked offline too
     action.monkeypatch.setenv("ROUTING_GUARD_API_KEY", "")
     assert action.run(capsys, api_key="", mode="check", on_missing_key="validate") == 2
