@@ -115,6 +115,10 @@ class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
         self._runs: set[str] = set()  # every 8-character window, ASCII letters lower-cased
         self._short: set[str] = set()  # secrets shorter than a run, matched whole and exactly
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Scrub these too from now on: secrets found during the run (committed in agent files)."""
         for secret in secrets:
             for form in _echo_forms(secret):
                 for view, _ in _views(form):
