@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from routing_guard.credentials import GATEWAY_KEY_ENV, KEY_ENV, proxy_passwords, read_secret, secret_problem
 
 if TYPE_CHECKING:
+    from routing_guard.agents import AgentReport
     from routing_guard.check import CheckOptions
     from routing_guard.config import RoutingConfig
     from routing_guard.lock import Lock
@@ -75,6 +76,21 @@ class ValidateRequest:
     routing: RoutingConfig | RoutingFile
     lock_file: str | None = None
     use_lock: bool = True
+    agents_root: Path | None = None  # where the coding agents' settings are read (docs/agents/README.md)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """What `validate` found: the routing file, and the agents' settings checked against it."""
+
+    config: RoutingConfig
+    agents: AgentReport | None = None
+
+    @property
+    def exit_code(self) -> int:
+        from routing_guard.agents.command import exit_code
+
+        return exit_code(self.agents)
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,9 @@ class CheckRequest:
     log: Path | None = None
     summary: Path | None = None
     format: Format = "text"
+    # Where the coding agents' settings are read: their routes are probed as the agents call them,
+    # and (except for `lock`) their findings join the run (docs/agents/README.md).
+    agents_root: Path | None = None
 
 
 def _ignore(line: str) -> None:
@@ -155,8 +174,11 @@ def load_lock_for(config: RoutingConfig, lock_file: str | None) -> Lock | None:
         raise ConfigError(str(err), file=err.path, line=err.line or 0) from None
 
 
-def validate(request: ValidateRequest, secrets: Secrets, output: Output) -> RoutingConfig:
-    """`validate`: the routing file (and its lock), no network; prints what it found."""
+def validate(request: ValidateRequest, secrets: Secrets, output: Output) -> Validated:
+    """`validate`: the routing file (and its lock), and the agents' settings, no network; prints
+    what it found. An unrouted agent setting is a routing failure (`Validated.exit_code` 1)."""
+    from routing_guard.agents.command import inspect
+    from routing_guard.agents.render import render_findings
     from routing_guard.lock import lock_warnings
 
     check_key(secrets)
@@ -169,7 +191,10 @@ def validate(request: ValidateRequest, secrets: Secrets, output: Output) -> Rout
         output.print(f"{lock.path}: valid, {len(lock.routes)} locked route(s)")
         for warning in lock_warnings(lock, config):
             output.print(f"warning: {warning}", err=True)
-    return config
+    agents = inspect(request.agents_root, config, secrets.redactor)
+    if agents is not None and (findings := render_findings(agents)):
+        output.print(findings)
+    return Validated(config, agents)
 
 
 def with_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
@@ -195,6 +220,7 @@ def missing_key(config: RoutingConfig, secrets: Secrets) -> bool:
 def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResult:
     """Run the check the request describes, print it and write its files; raises ConfigError."""
     from routing_guard import report
+    from routing_guard.agents.render import render_findings, render_markdown
     from routing_guard.check import UnknownRoute, run_check
     from routing_guard.transport import TransportError, connect
 
@@ -207,6 +233,12 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
             "A gateway without authentication needs `gateway.auth: none` in the routing file."
         )
     check_secrets(config, secrets, sending=True)
+    from routing_guard.agents import as_agents_call_it
+    from routing_guard.agents.command import inspect
+
+    agents = inspect(request.agents_root, config, secrets.redactor)
+    if agents is not None:  # routes the agents use are probed the way they call them
+        config = as_agents_call_it(agents, config)
     try:
         connection = connect(
             config.gateway.base_url,
@@ -245,7 +277,7 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
                 gateway_key=secrets.gateway_key,
             )
     except UnknownRoute as err:
-        known = ", ".join(r.name for r in config.routes)
+        known = ", ".join(dict.fromkeys(r.name for r in config.routes))
         raise ConfigError(
             f"--route: unknown route {err.args[0]!r} (routes in {config.source}: {known})"
         ) from None
@@ -255,6 +287,8 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
         from routing_guard.lock import apply_lock
 
         apply_lock(run, config, lock, on_drift=request.on_drift)
+    if not request.write_lock:  # `lock` locks what the probes saw; the findings are check's
+        run.agents = agents
 
     if request.format == "json":
         output.print(report.format_json(run))
@@ -262,6 +296,8 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
         from routing_guard.terminal import look_for
 
         output.print(report.render_table(run, look=look_for(output.stdout)))
+        if run.agents is not None and (findings := render_findings(run.agents)):
+            output.print(findings)
     try:
         if request.report:
             output.write(request.report, report.format_json(run) + "\n")
@@ -270,7 +306,8 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
     except FileProblem as problem:  # replaced by a symlink since `prepare`: still never followed
         raise ConfigError(str(problem)) from None
     if request.summary:
-        output.append_summary(request.summary, report.render_summary(run))
+        appendix = render_markdown(run.agents) if run.agents is not None else ""
+        output.append_summary(request.summary, report.render_summary(run, appendix=appendix))
     if request.write_lock:
         output.print(written, err=request.format == "json")
     return run

@@ -142,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the routing file and its lock (no network, no key)",
     )
     validate.add_argument("--no-lock", action="store_true", help="ignore the routing lock")
+    agents = commands.add_parser(
+        "agents",
+        parents=[routing_file],
+        help="list the coding agents' model settings and check them against the routes (no network, no key)",
+    )
+    agents.add_argument("--format", choices=("text", "json"), default="text", help="stdout format (text)")
     commands.add_parser("demo", help="run the check against a local demo gateway (no key, no network)")
     from routing_guard.start import add_parsers
 
@@ -179,6 +185,7 @@ def check_request(args: argparse.Namespace) -> CheckRequest:
         log=Path(args.log) if args.log else None,
         summary=Path(summary) if summary else None,
         format=args.format,
+        agents_root=Path.cwd(),
     )
 
 
@@ -202,10 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         output = Output(secrets.redactor)
         if args.command == "validate":
             request = app.ValidateRequest(
-                app.RoutingFile(args.routing_file), lock_file=args.lock_file, use_lock=not args.no_lock
+                app.RoutingFile(args.routing_file),
+                lock_file=args.lock_file,
+                use_lock=not args.no_lock,
+                agents_root=Path.cwd(),
             )
-            app.validate(request, secrets, output)
-            return EXIT_OK
+            return app.validate(request, secrets, output).exit_code
+        if args.command == "agents":
+            from routing_guard.agents.command import run_agents
+
+            return run_agents(args.routing_file, Path.cwd(), args.format, secrets.redactor, output)
         if args.command == "demo":
             from routing_guard.demo import run_demo
 

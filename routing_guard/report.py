@@ -105,6 +105,7 @@ def report_document(run: RunResult) -> dict[str, Any]:
         "warnings": list(run.warnings),
         "mode": run.mode,
         "models_preflight": run.listing_summary or None,
+        **({"agents": run.agents.to_json()} if run.agents is not None else {}),
     }
 
 

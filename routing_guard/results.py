@@ -8,7 +8,10 @@ renderers must escape it for their medium.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from routing_guard.agents.crosscheck import AgentReport
 
 Verdict = Literal[
     "pass",
@@ -115,6 +118,9 @@ class RunResult:
     mode: Literal["check", "models-only"] = "check"
     listing_summary: str = ""  # what the GET /models preflight found, when it ran
     internal_errors: list[str] = field(default_factory=list)  # probes that crashed (bugs), scrubbed
+    # The coding agents' settings checked against the routing file (docs/agents/README.md); an
+    # unrouted setting fails the run as a routing failure even when every probe passed.
+    agents: AgentReport | None = None
 
     @property
     def error_path(self) -> ErrorPathResult | None:
@@ -135,6 +141,8 @@ class RunResult:
     def exit_code(self) -> int:
         if self.internal_errors:
             return EXIT_INTERNAL
+        if self.agents is not None and self.agents.failed:  # an unrouted agent setting
+            return EXIT_ROUTING
         records: list[ProbeResult] = [*self.routes, *self.error_paths]
         codes = {exit_code_of(r.verdict, r.http_status) for r in records}
         for code in (EXIT_ROUTING, EXIT_OPERATIONAL):

@@ -24,7 +24,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from routing_guard import app
 from routing_guard.action.annotations import render_annotations
@@ -40,6 +40,9 @@ from routing_guard.escape import markdown_cell
 from routing_guard.files import inside
 from routing_guard.output import Output
 from routing_guard.results import EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK, EXIT_OPERATIONAL, RunResult
+
+if TYPE_CHECKING:
+    from routing_guard.agents import AgentReport
 
 PR_EVENTS = ("pull_request", "pull_request_target")
 FETCH_HINT = (
@@ -183,14 +186,19 @@ class Step:
 
     def validate(self, config: RoutingConfig) -> int:
         if self.inputs.lock_file == "none":
-            request = app.ValidateRequest(config, use_lock=False)
+            request = app.ValidateRequest(config, use_lock=False, agents_root=self.workspace)
         else:
-            request = app.ValidateRequest(config, lock_file=self.lock_path())
+            request = app.ValidateRequest(config, lock_file=self.lock_path(), agents_root=self.workspace)
         outcome = self.fenced("validate", lambda: app.validate(request, self.secrets, self.output))
         if isinstance(outcome, int):
             return outcome
         self.summary(f"routing-guard: {markdown_cell(self.path)} is a valid routing file.\n")
-        return EXIT_OK
+        if outcome.agents is not None:
+            from routing_guard.agents.render import render_markdown
+
+            self.summary(render_markdown(outcome.agents))
+            self.annotate_agents(outcome.agents)
+        return outcome.exit_code
 
     def check_request(
         self, config: RoutingConfig, routes: tuple[str, ...], *, lock: bool
@@ -225,6 +233,7 @@ class Step:
             report=self.report_path,
             log=self.workspace / inputs.log_file if inputs.log_file else None,
             summary=Path(self.summary_path) if self.summary_path else None,
+            agents_root=self.workspace,
         )
 
     def ca_certificates(self) -> str | None:
@@ -349,6 +358,15 @@ class Step:
         for note in render_annotations(run, self.inputs.fail_on):
             file = self.path if note.at_file else ""
             self.say(note.kind, note.message, title=note.title, file=file, line=note.line)
+        if run.agents is not None:
+            self.annotate_agents(run.agents)
+
+    def annotate_agents(self, report: AgentReport) -> None:
+        """One annotation per agent finding, on the agent file's line (paths are workspace-relative)."""
+        from routing_guard.agents.render import annotation_commands
+
+        for line in annotation_commands(report, redactor=self.secrets.redactor):
+            emit(line)
 
 
 def write_step_outputs(environ: Mapping[str, str], code: int, run: RunResult | None) -> None:

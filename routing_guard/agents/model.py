@@ -22,6 +22,7 @@ FindingKind = Literal[
     "invalid_file",  # an agent file that cannot be read as the agent would read it
 ]
 FAILURE_KINDS: frozenset[str] = frozenset({"unrouted"})
+SECRET_MIN = 8  # redact.MIN_RUN
 
 
 @dataclass(frozen=True)
@@ -89,5 +90,6 @@ class Discovery:
         self.files.extend(other.files)
 
     def secret_values(self) -> list[str]:
-        """The values a Redactor must scrub from every output of the run."""
-        return [site.value for site in self.secrets if site.value]
+        """The values a Redactor must scrub from every output of the run. Values shorter than a
+        scrubbed run (8 characters) are no real key and would mask every occurrence of, say, `1`."""
+        return [site.value for site in self.secrets if len(site.value) >= SECRET_MIN]
