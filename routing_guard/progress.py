@@ -5,6 +5,7 @@ line rewritten in place; anywhere else (CI logs), a plain line now and then. The
 module when each probe starts and ends (`started` / `finished`); a daemon thread does the writing,
 so a gateway that never answers cannot hold the line back. Labels are route names (validated by the
 routing file's rules) and protocol names: nothing from the gateway is ever shown here.
+Design notes: docs/first-steps.md.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ code tasks, a small one for the quick ones, guessed from the IDs: the user is to
 one route per model the agents' committed settings send (`agents.propose_routes`). Every model ID
 comes from the gateway or an agent file, so each is written as a JSON-quoted YAML string, comments
 included. The text is validated like any routing file before it is written, and an existing file
-is never replaced.
+is never replaced. Design notes: docs/first-steps.md.
 """
 
 from __future__ import annotations

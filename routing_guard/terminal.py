@@ -5,6 +5,7 @@ value, https://no-color.org), or anywhere when `FORCE_COLOR` is set (and not `0`
 systems that render ANSI use it. Width: a terminal's width, so the last column (the notes) wraps
 instead of being cut; a pipe or a CI log gets every line whole. The cells given here are already
 safe to print (redact.terminal_text); the escape sequences this module adds are its own.
+Design notes: docs/first-steps.md.
 """
 
 from __future__ import annotations
