@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from routing_guard.agents import ProposedRoute, render_routes
+from routing_guard.agents import ProposedRoute, Setting, render_routes
 from routing_guard.routing import load_routing_text
 
 PLACEHOLDER_URL = "https://gateway.example.com/v1"
@@ -79,6 +79,7 @@ def build_scaffold(
     proposals: Sequence[ProposedRoute],
     source: str,
     today: dt.date | None = None,
+    protocol_bases: Mapping[str, str] | None = None,
 ) -> Scaffold:
     """The routing file text. `listed`: the gateway's IDs (None: no listing); `source`: where from."""
     today = today or dt.datetime.now(dt.UTC).date()
@@ -94,6 +95,9 @@ def build_scaffold(
     lines += ["version: 1", "gateway:", f"  base_url: {_quoted(base_url or PLACEHOLDER_URL)}"]
     if base_url is None:
         lines[-1] += "  # the gateway's base URL (or pass --gateway-url)"
+    if protocol_bases:
+        lines.append("  base_urls:  # where the agents' settings send these protocols")
+        lines += [f"    {api}: {_quoted(url)}" for api, url in protocol_bases.items()]
     lines += ["  api: openai-chat", "routes:"]
     if ids:
         shown = ", ".join(_quoted(i) for i in ids[:SHOWN_IDS])
@@ -179,12 +183,14 @@ def init_routing_file(
         source = f"GET {offer.url}" + (" and the repository's agent settings" if proposals else "")
     elif not proposals:
         problem = "no --gateway-url given, and no coding-agent settings in the repository"
+    base = gateway_url.strip().rstrip("/") if gateway_url else None
     scaffold = build_scaffold(
-        base_url=gateway_url.strip().rstrip("/") if gateway_url else None,
+        base_url=base,
         listed=listed,
         listing_problem=problem,
         proposals=proposals,
         source=source,
+        protocol_bases=agent_bases(found.settings, base) if base else None,
     )
     try:
         write_new(target, scaffold.text)
@@ -194,3 +200,26 @@ def init_routing_file(
         f"wrote {_shown(target, cwd)}: {len(scaffold.routes)} routes ({', '.join(scaffold.routes)}). "
         "Check each model, then run: routing-guard validate && routing-guard check"
     )
+
+
+def agent_bases(settings: Sequence[Setting], base_url: str) -> dict[str, str]:
+    """gateway.base_urls for the protocols the agents send under another path of the same gateway
+    (Claude Code's ANTHROPIC_BASE_URL=https://gw/anthropic posts to https://gw/anthropic/v1/messages)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from routing_guard.protocols import PROTOCOLS
+
+    origin = urlsplit(base_url)
+    bases: dict[str, str] = {}
+    for setting in settings:
+        if setting.api is None or not setting.endpoint or setting.api in bases:
+            continue
+        parts = urlsplit(setting.endpoint)
+        path = PROTOCOLS[setting.api].path
+        same = (parts.scheme.lower(), parts.netloc.lower()) == (origin.scheme.lower(), origin.netloc.lower())
+        if not same or not parts.path.endswith(path):
+            continue
+        base = urlunsplit(parts._replace(path=parts.path.removesuffix(path), query="", fragment=""))
+        if base.rstrip("/") != base_url.rstrip("/"):
+            bases[setting.api] = base.rstrip("/")
+    return bases

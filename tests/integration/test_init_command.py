@@ -71,3 +71,31 @@ def test_a_bad_gateway_url_is_refused_before_anything_is_written(repo: Path) -> 
     with pytest.raises(InitProblem, match="--gateway-url: must be an https:// URL"):
         init_routing_file(gateway_url="ftp://gw.example.com", output=None, key="", cwd=repo, environ={})
     assert not (repo / ".github").exists()
+
+
+def test_an_agent_under_another_path_of_the_gateway_gets_its_protocol_base(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/v1/models").respond_with_json(LISTING)
+    origin = httpserver.url_for("/").rstrip("/")
+    root = tmp_path / "project"
+    (root / ".claude").mkdir(parents=True)
+    settings = {"model": "claude-sonnet-4-5", "env": {"ANTHROPIC_BASE_URL": f"{origin}/anthropic"}}
+    (root / ".claude" / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    subprocess.run(["git", "init", "--quiet", str(root)], check=True)
+    init_routing_file(gateway_url=httpserver.url_for("/v1"), output=None, key="", cwd=root, environ={})
+    config = load_routing(root / ".github" / "model-routing.yml")
+    assert (
+        config.gateway.base_for("anthropic-messages") == f"{origin}/anthropic/v1"
+    )  # Claude Code adds /v1/messages
+    assert config.gateway.base_for("openai-chat") == httpserver.url_for("/v1")
+
+
+def test_an_agent_on_another_host_adds_no_base(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/v1/models").respond_with_json(LISTING)
+    root = tmp_path / "project"
+    (root / ".claude").mkdir(parents=True)
+    (root / ".claude" / "settings.json").write_text(json.dumps(CLAUDE_SETTINGS), encoding="utf-8")
+    subprocess.run(["git", "init", "--quiet", str(root)], check=True)
+    init_routing_file(gateway_url=httpserver.url_for("/v1"), output=None, key="", cwd=root, environ={})
+    assert load_routing(root / ".github" / "model-routing.yml").gateway.base_urls == {}
