@@ -20,15 +20,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tree_sitter_json
-import tree_sitter_toml
 import yaml
-from tree_sitter import Language, Node, Parser
 from yaml.nodes import MappingNode, ScalarNode
 
 from routing_guard.files import FileProblem, read_capped
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser
 
 MAX_BYTES = 256 * 1024  # agent settings are a few KiB; anything larger is not one
 MAX_FILES_PER_FOLDER = 200  # .claude/agents/*.md and the like
@@ -99,8 +99,16 @@ def folder_files(root: Path, folder: str, suffix: str) -> list[str]:
 
 @cache
 def _parser(kind: str) -> Parser:
-    grammar = tree_sitter_json.language() if kind == "json" else tree_sitter_toml.language()
-    return Parser(Language(grammar))
+    # Imported here: a repository without agent files (and every run's start) never loads them.
+    from tree_sitter import Language, Parser
+
+    if kind == "json":
+        import tree_sitter_json
+
+        return Parser(Language(tree_sitter_json.language()))
+    import tree_sitter_toml
+
+    return Parser(Language(tree_sitter_toml.language()))
 
 
 def _walk(node: Node) -> Iterator[Node]:
