@@ -136,7 +136,7 @@ def cross_check(found: Discovery, config: RoutingConfig | None) -> AgentReport:
                 report.findings.append(differs)
         base_site = (setting.base_url_file, setting.base_url_line)
         if setting.endpoint and setting.api and base_site not in reported_gateways:
-            expected = config.gateway.base_url.rstrip("/") + PROTOCOLS[setting.api].path
+            expected = config.gateway.base_for(setting.api).rstrip("/") + PROTOCOLS[setting.api].path
             if not _same_url(setting.endpoint, expected):
                 reported_gateways.add(base_site)
                 report.findings.append(_gateway_differs(setting, expected))

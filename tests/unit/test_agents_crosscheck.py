@@ -243,3 +243,11 @@ def test_config_as_agents_call_it_is_unchanged_without_agent_routes(tmp_path: Pa
     write(tmp_path, ".codex/config.toml", 'model = "y"\n')
     probed = as_agents_call_it(cross_check(discover(tmp_path), config), config)
     assert [(r.name, r.api, r.stream) for r in probed.routes] == [("x", "openai-responses", True)]
+
+
+def test_gateway_differs_follows_a_per_protocol_base_url(tmp_path: Path) -> None:
+    env = {"ANTHROPIC_BASE_URL": "https://gw.example.com/anthropic", "ANTHROPIC_MODEL": "m"}
+    write(tmp_path, ".claude/settings.json", json.dumps({"env": env}))
+    gateway = GATEWAY + "  base_urls:\n    anthropic-messages: https://gw.example.com/anthropic/v1\n"
+    assert check(tmp_path, "  m:\n    model: m\n", gateway).findings == []
+    assert [f.kind for f in check(tmp_path, "  m:\n    model: m\n").findings] == ["gateway_differs"]
