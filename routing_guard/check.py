@@ -98,6 +98,7 @@ class ErrorProbe:
     url: str
     notes: list[str]
     requested_tokens: int
+    fields: tuple[str, ...]  # the body's fields besides the model and the prompt, for the verdict
 
 
 def utc_now() -> str:
@@ -215,7 +216,8 @@ class Checker:
                 if not result.notes.startswith("echoed, not listed"):  # said already
                     self.apply_listing(route, result, listing, warn_missing=self.options.models == "with")
         if listing is not None and want_listing:
-            run.listing_summary = listing_summary(listing, [r.model for r in routes])
+            missing = [r.model for r in routes if self.listed(r, listing) is None]
+            run.listing_summary = listing_summary(listing, [r.model for r in routes], missing)
         statuses = {e.api: e.http_status for e in run.error_paths}
         for result in run.routes:
             result.error_path_status = statuses.get(result.api)
@@ -335,7 +337,7 @@ class Checker:
                 exchange.text,
                 model=route.model,
                 location=location,
-                url=endpoint(self.base, protocol.path),
+                url=endpoint(self.config.gateway.base_for(route.api), protocol.path),
                 path=protocol.path,
                 headers=exchange.headers,
             )
@@ -379,9 +381,10 @@ class Checker:
             model=model,
             exchange=exchange,
             stream=template.stream if template else False,
-            url=endpoint(self.base, protocol.path),
+            url=endpoint(self.config.gateway.base_for(api), protocol.path),
             notes=notes,
             requested_tokens=output_budget(body) * exchange.attempts,
+            fields=tuple(k for k in body if k not in ("model", "messages", "input", "stream")),
         )
 
     def judge_error_path(self, probe: ErrorProbe, routes: list[RouteResult]) -> tuple[ErrorPathResult, bool]:
@@ -415,6 +418,7 @@ class Checker:
                 headers=exchange.headers,
                 url=probe.url,
                 path=protocol.path,
+                sent_fields=probe.fields,
             )
             result.model_returned = reply.model if reply else None
             result.served_model = served.model
@@ -452,13 +456,15 @@ class Checker:
 
     async def listing(self, prober: Prober) -> Listing:
         protocol = PROTOCOLS[self.config.gateway.api]
-        exchange = await prober.get(
-            endpoint(self.base, "/models"), self.headers(protocol), max_body=MAX_LISTING
-        )
-        return read_listing(exchange)
+        url = endpoint(self.base, "/models")
+        exchange = await prober.get(url, self.headers(protocol), max_body=MAX_LISTING)
+        return read_listing(exchange, url)
 
-    @staticmethod
-    def apply_echo_rule(route: Route, result: RouteResult, listing: Listing | None) -> None:
+    def listed(self, route: Route, listing: Listing) -> ListedModel | None:
+        """The listing's entry for a route, by the matching rules its live check uses."""
+        return listing.find(route.model, strict=route.strict or self.options.strict, accept=route.accept)
+
+    def apply_echo_rule(self, route: Route, result: RouteResult, listing: Listing | None) -> None:
         """A route that passed on an exact echo, on a gateway whose error path shows it echoes any ID:
         the echo proves nothing, so the model listing decides (docs/verdicts.md)."""
         echoes = "the gateway echoes any model ID (see the error path)"
@@ -470,7 +476,7 @@ class Checker:
             )
             result.notes += "; identity not observed (the gateway echoes any ID)"
             return
-        entry = listing.find(route.model)
+        entry = self.listed(route, listing)
         if entry is None:
             result.verdict = "model_mismatch"
             result.notes = f"echoed, not listed: {echoes}, and its model listing does not carry {route.model}"
@@ -489,7 +495,7 @@ class Checker:
             if warn_missing or route.min_context:
                 result.warnings.append(f"model listing unavailable: {listing.failure}")
             return
-        entry = listing.find(route.model)
+        entry = self.listed(route, listing)
         if entry is None:
             if warn_missing or route.min_context:
                 result.warnings.append(
@@ -519,7 +525,7 @@ class Checker:
         if listing.failure is not None:
             result.verdict, result.notes, result.hint = listing.failure_judgement()
             return result
-        entry = listing.find(route.model)
+        entry = self.listed(route, listing)
         if entry is None:
             result.verdict = "not_listed"
             result.notes = "not in the gateway's model listing"

@@ -13,7 +13,7 @@ from typing import Any
 
 from routing_guard.probe import Exchange
 from routing_guard.results import Verdict
-from routing_guard.verdict import judge_http_failure
+from routing_guard.verdict import judge_http_failure, match_model
 
 CONTEXT_FIELDS = (
     "context_length",
@@ -53,18 +53,21 @@ class Listing:
     failure_verdict: Verdict = "bad_response"
     failure_hint: str = ""
 
-    def find(self, model: str) -> ListedModel | None:
-        """The listed entry for a routed ID: the ID itself, else the same model with a provider prefix
-        on one side only. Two different prefixes are two upstreams (`openai/gpt-4o` is not listed
-        by `azure/gpt-4o`), as in the live check's matching rules."""
+    def find(self, model: str, *, strict: bool = False, accept: tuple[str, ...] = ()) -> ListedModel | None:
+        """The listed entry for a routed ID by the live check's matching rules: the ID itself, else
+        the same model with a provider prefix on one side only, else the newest listed ID the rules
+        accept (Anthropic lists `claude-sonnet-4-5-20250929`, never the alias `claude-sonnet-4-5`).
+        Two different prefixes are two upstreams (`openai/gpt-4o` is not listed by `azure/gpt-4o`)."""
         if model in self.models:
             return self.models[model]
-        prefix, _, base = model.rpartition("/")
+        accepted: list[ListedModel] = []
         for listed_id, entry in self.models.items():
-            listed_prefix, _, listed_base = listed_id.rpartition("/")
-            if listed_base == base and not (prefix and listed_prefix):
+            rule = match_model(model, listed_id, strict=strict, accept=accept)
+            if rule is not None and rule.startswith("provider-prefixed form"):
                 return entry
-        return None
+            if rule is not None:
+                accepted.append(entry)
+        return max(accepted, key=lambda e: e.id, default=None)  # the latest date sorts last
 
     def failure_judgement(self) -> tuple[Verdict, str, str]:
         return self.failure_verdict, f"model listing: {self.failure}", self.failure_hint
@@ -106,13 +109,22 @@ def _retires(item: dict[str, Any]) -> dt.date | None:
     return None
 
 
-def read_listing(exchange: Exchange) -> Listing:
+def read_listing(exchange: Exchange, url: str) -> Listing:
+    """The listing `GET url` (the base URL with `/models`) answered."""
     listing = Listing(status=exchange.status, attempts=exchange.attempts)
     if exchange.failure is not None:
         listing.failure, listing.failure_verdict = exchange.failure_detail, exchange.failure
         return listing
     if exchange.status != 200:
-        judged = judge_http_failure(exchange.status or 0, exchange.json(), exchange.text, model="the listing")
+        judged = judge_http_failure(
+            exchange.status or 0,
+            exchange.json(),
+            exchange.text,
+            model="the listing",
+            url=url,
+            path="/models",
+            headers=exchange.headers,
+        )
         listing.failure = f"HTTP {exchange.status}"
         listing.failure_verdict, listing.failure_hint = judged.verdict, judged.hint
         return listing
@@ -143,12 +155,12 @@ def retirement_warning(entry: ListedModel, today: dt.date | None = None) -> str 
     return f"{entry.id[:200]} {when} {entry.retires.isoformat()} per the gateway's model listing"
 
 
-def listing_summary(listing: Listing, models: list[str]) -> str:
-    """One line on what the preflight found: how many models, which routed IDs are not listed."""
+def listing_summary(listing: Listing, models: list[str], missing: list[str]) -> str:
+    """One line on what the preflight found: how many models, which routed IDs (`missing`) are not listed."""
     if listing.failure is not None:
         return f"GET /models: no usable listing ({listing.failure})"
     routed = list(dict.fromkeys(models))
-    missing = [m for m in routed if listing.find(m) is None]
+    missing = list(dict.fromkeys(missing))
     line = f"GET /models: {len(listing.models)} model(s) listed; "
     if not missing:
         return line + f"all {len(routed)} routed model ID(s) listed"

@@ -20,6 +20,8 @@ from routing_guard.results import Verdict
 # A dated or versioned snapshot suffix: -2024-08-06, -20241022, -0613 (MMDD), -001, @20241022.
 _SNAPSHOT = re.compile(r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-(?:0[1-9]|1[0-2])\d{2}|-0\d\d|@\d{8})")
 
+_DATE = re.compile(r"[-@]\d{8}")  # the snapshot behind an Anthropic `-0` alias: -20250514, @20250514
+
 # Headers naming the model that really answered, most specific first.
 SERVED_MODEL_HEADERS = ("x-litellm-model-name", "x-ms-served-model", "ngrok-aig-model", "x-kong-llm-model")
 # Headers whose value above zero means a fallback served the request (Portkey's index: portkey.py).
@@ -63,6 +65,10 @@ def match_model(requested: str, returned: str, *, strict: bool, accept: tuple[st
     if _is_snapshot(req_base, ret_base):
         return f"dated snapshot of {requested}{prefixed}"
     if req_base.endswith("-latest") and _is_snapshot(req_base.removesuffix("-latest"), ret_base):
+        return f"snapshot behind {requested}{prefixed}"
+    # Anthropic's `-0` aliases: claude-sonnet-4-0 answers as claude-sonnet-4-20250514 (dated only).
+    undated = req_base.removesuffix("-0")
+    if undated != req_base and ret_base.startswith(undated) and _DATE.fullmatch(ret_base[len(undated) :]):
         return f"snapshot behind {requested}{prefixed}"
     return None
 
@@ -451,12 +457,35 @@ def names_unknown_model(doc: Any, text: str, model: str) -> bool:
     )
 
 
-def _no_evidence(status: int, doc: Any, text: str, headers: Mapping[str, str]) -> str | None:
+_NO_PARAM = ("", "none", "null", "model")
+
+
+def refused_field(doc: Any, text: str, sent_fields: Sequence[str]) -> str | None:
+    """The request field other than `model` that a refusal is about: its OpenAI-style `param`, or
+    a field the probe sent (its budget, `request` fields) that the message names."""
+    err = doc.get("error") if isinstance(doc, dict) else None
+    param = err.get("param") if isinstance(err, dict) else None
+    if isinstance(param, str) and param.strip().lower() not in _NO_PARAM:
+        return param.strip()[:60]
+    message = (error_message(doc) or text)[:2000]
+    for name in sent_fields:
+        if name != "model" and re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", message):
+            return name[:60]
+    return None
+
+
+def _no_evidence(
+    status: int, doc: Any, text: str, headers: Mapping[str, str], sent_fields: Sequence[str] = ()
+) -> str | None:
     """Why a 4xx cannot be about the model ID, whatever the routes got; None when it may be."""
     if (refusal := portkey.own_refusal(status, doc, headers)) is not None:
         return f"Portkey refused the request before routing it: {refusal}"
     if status in _NO_EVIDENCE_STATUS:
         return _NO_EVIDENCE_STATUS[status]
+    if (name := refused_field(doc, text, sent_fields)) is not None:
+        # A catch-all serving unknown IDs with a model of other limits refuses the route's own
+        # request fields (max_tokens above its limit): a refusal, but not of the model ID.
+        return f"HTTP {status} about `{name}`, not the model ID"
     message = (error_message(doc) or text)[:2000] + " " + error_kind(doc)
     if _BUDGET.search(message):
         return f"HTTP {status} about a budget or quota"
@@ -478,11 +507,13 @@ def judge_error_path(
     headers: Mapping[str, str] | None = None,
     url: str = "",
     path: str = "",
+    sent_fields: Sequence[str] = (),
 ) -> Judgement:
     """The answer to the deliberately invalid model ID, sent exactly as a route of its protocol.
 
     A refusal passes only with evidence that it is about the model: the answer names the model as
-    unknown, or a route of the same protocol (`served_routes`) was served in the same run.
+    unknown, or a route of the same protocol (`served_routes`) was served in the same run and the
+    refusal is not about another field of the request (`sent_fields`: the body's fields).
     `route_statuses` are the HTTP statuses those routes got, for the hint.
     """
     headers = headers or {}
@@ -519,7 +550,7 @@ def judge_error_path(
     refused = f"refused with HTTP {status}" + (f" ({detail})" if detail else "")
     if names_unknown_model(doc, text, model):
         return Judgement("pass", f"{refused}: the answer names the ID as unknown")
-    reason = _no_evidence(status, doc, text, headers)
+    reason = _no_evidence(status, doc, text, headers, sent_fields)
     if reason is None and served_routes:
         return Judgement("pass", f"{refused} while route {served_routes[0]} was served")
     return Judgement(
@@ -547,6 +578,14 @@ def _inconclusive_hint(
     )
     if reason is not None and reason.startswith("Portkey"):
         return f"No verdict on the error path: {PORTKEY_HINT}"
+    if reason is not None and "about `" in reason:
+        name = reason.split("`")[1]
+        return (
+            f"No verdict on the error path: the gateway refused the invalid ID over `{name}`, not over "
+            "the ID itself. A catch-all may be serving unknown IDs with a model whose limits differ "
+            f"from the routed ones: probe with a `{name}` every model accepts (the protocol's first "
+            "route's `request` is sent with the invalid ID), then the answer shows whether it is refused."
+        )
     if reason is not None:
         return f"No verdict on the error path: {answered}: {reason}, which says nothing about model IDs."
     if status in (404, 405):

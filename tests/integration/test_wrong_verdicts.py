@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.support.gateway_fixtures import (
+    anthropic_message,
     by_model,
     chat_chunk,
     chat_completion,
@@ -629,3 +630,120 @@ def test_models_only_applies_the_provider_rule_and_reads_the_matching_entry(
     httpserver.expect_request(MODELS, method="GET").respond_with_json(listing)
     run = run_check(capsys, routing, "--models-only", "--route", "long")
     assert run.route("long")["verdict"] == "pass", run.route("long")  # read openai/gpt-4.1, not azure's
+
+
+# --- found in review --------------------------------------------------------------------------------
+
+
+def test_an_error_path_refusal_about_another_parameter_is_no_evidence(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A catch-all serves unknown IDs with gpt-4o-mini, which refuses the first route's budget
+    (`max_tokens: 20000`) that gpt-4.1 accepts: the invalid ID's 400 is about `max_tokens`, so it proves
+    nothing about the model even though the routes were served (was: error path pass, exit 0)."""
+
+    def catch_all(request: Request) -> Response:
+        body = request.get_json()
+        model = body["model"]
+        if model not in ("gpt-4.1", "gpt-4o") and body.get("max_tokens", 0) > 16384:
+            message = "max_tokens is too large: 20000. This model supports at most 16384 completion tokens"
+            # OpenAI names the parameter; LiteLLM re-wraps provider errors with `param: null`
+            param = "max_tokens" if "openai" in request.path else None
+            error = {"message": message, "type": "invalid_request_error", "param": param, "code": None}
+            return json_response({"error": error}, 400)
+        return json_response(chat_completion(model))
+
+    for prefix in ("/openai", "/litellm"):
+        httpserver.expect_request(prefix + CHAT, method="POST").respond_with_handler(catch_all)
+        routing = routing_file(
+            tmp_path,
+            {"long": {"model": "gpt-4.1", "request": {"max_tokens": 20000}}, "code": "gpt-4o"},
+            base_url=gateway_url(httpserver, prefix + "/v1"),
+        )
+        run = run_check(capsys, routing)
+        assert run.route("long")["verdict"] == "pass"
+        error = run.error_path
+        assert error["verdict"] == "inconclusive", (prefix, error)
+        assert "max_tokens" in error["notes"] and "max_tokens" in error["hint"], error
+        assert run.exit_code == 3, run.stdout
+
+
+ANTHROPIC_LISTING = {  # GET /v1/models on Anthropic: dated IDs only, no aliases
+    "data": [
+        {"type": "model", "id": "claude-sonnet-4-5-20250929", "display_name": "Claude Sonnet 4.5"},
+        {"type": "model", "id": "claude-3-5-sonnet-20241022", "display_name": "Claude Sonnet 3.5 (New)"},
+        {"type": "model", "id": "claude-3-5-sonnet-20240620", "display_name": "Claude Sonnet 3.5 (Old)"},
+    ],
+    "has_more": False,
+    "first_id": "claude-sonnet-4-5-20250929",
+    "last_id": "claude-3-5-sonnet-20240620",
+}
+
+
+def test_models_only_finds_an_alias_by_the_snapshot_the_listing_carries(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Anthropic lists dated IDs only: `claude-sonnet-4-5` and `claude-3-5-sonnet-latest` are listed by
+    their snapshots, as the live check accepts them (was: not_listed, exit 1, on a healthy gateway)."""
+    httpserver.expect_request(MODELS, method="GET").respond_with_json(ANTHROPIC_LISTING)
+    routing = routing_file(
+        tmp_path,
+        {
+            "review": "claude-sonnet-4-5",
+            "latest": "claude-3-5-sonnet-latest",
+            "strict": {"model": "claude-3-5-sonnet", "strict": True},
+            "gone": "claude-3-opus",
+        },
+        base_url=gateway_url(httpserver),
+        api="anthropic-messages",
+    )
+    run = run_check(capsys, routing, "--models-only")
+    review, latest = run.route("review"), run.route("latest")
+    assert review["verdict"] == "pass" and "claude-sonnet-4-5-20250929" in review["notes"], review
+    assert latest["verdict"] == "pass" and "claude-3-5-sonnet-20241022" in latest["notes"], latest
+    assert run.route("strict")["verdict"] == "not_listed"  # strict: only the exact ID
+    assert run.route("gone")["verdict"] == "not_listed"
+    assert "2 of 4 routed model ID(s) listed" in run.report["models_preflight"]
+    assert run.exit_code == 1
+
+
+def test_models_only_without_a_listing_endpoint_says_which_url(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 404 on GET /models named an empty path and base URL in its hint (was: "appended `` to
+    gateway.base_url (``)... try `/v1`")."""
+    httpserver.expect_request(MODELS, method="GET").respond_with_json({"detail": "Not Found"}, status=404)
+    routing = routing_file(tmp_path, {"code": "gpt-4o"}, base_url=gateway_url(httpserver))
+    run = run_check(capsys, routing, "--models-only")
+    entry = run.route("code")
+    assert entry["verdict"] == "http_error"
+    assert "``" not in entry["hint"], entry["hint"]
+    assert "`/models`" in entry["hint"] and gateway_url(httpserver) in entry["hint"], entry["hint"]
+
+
+def test_an_anthropic_dash_zero_alias_is_served_by_its_snapshot(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Anthropic's `claude-sonnet-4-0` alias answers as `claude-sonnet-4-20250514` (was: model_mismatch)."""
+    not_found = {"type": "error", "error": {"type": "not_found_error", "message": f"model: {INVALID}"}}
+    serve(
+        httpserver,
+        MESSAGES,
+        {
+            "claude-sonnet-4-0": anthropic_message("claude-sonnet-4-20250514"),
+            "claude-opus-4-0": anthropic_message("claude-opus-4-1-20250805"),
+        },
+        default=json_response(not_found, 404),
+    )
+    routing = routing_file(
+        tmp_path,
+        {"review": "claude-sonnet-4-0", "heavy": "claude-opus-4-0"},
+        base_url=gateway_url(httpserver),
+        api="anthropic-messages",
+    )
+    run = run_check(capsys, routing)
+    review = run.route("review")
+    assert review["verdict"] == "pass", review
+    assert "snapshot behind claude-sonnet-4-0" in review["notes"]
+    assert run.route("heavy")["verdict"] == "model_mismatch"  # Opus 4.1 is not Opus 4
+    assert run.exit_code == 1

@@ -35,6 +35,8 @@ from routing_guard.verdict import (
         ("gpt-4o", "openai/gpt-4o", "provider-prefixed form of gpt-4o"),
         ("openai/gpt-4o", "gpt-4o-2024-08-06", "dated snapshot of openai/gpt-4o (provider-prefixed)"),
         ("gemini-2.0-flash", "gemini-2.0-flash-001", "dated snapshot of gemini-2.0-flash"),
+        ("claude-sonnet-4-0", "claude-sonnet-4-20250514", "snapshot behind claude-sonnet-4-0"),
+        ("claude-opus-4-0", "claude-opus-4@20250514", "snapshot behind claude-opus-4-0"),
     ],
 )
 def test_accepted_forms_name_their_rule(requested: str, returned: str, rule: str) -> None:
@@ -53,6 +55,8 @@ def test_accepted_forms_name_their_rule(requested: str, returned: str, rule: str
         ("claude-sonnet-4-5", "claude-opus-4-1-20250805"),
         ("coder-heavy", "anthropic/claude-opus-4-20250514"),
         ("gpt-4o", ""),
+        ("claude-opus-4-0", "claude-opus-4-1-20250805"),  # Opus 4.1 is not behind the Opus 4 alias
+        ("claude-sonnet-4-0", "claude-sonnet-4-0613"),  # an -0 alias stands for a full date only
     ],
 )
 def test_other_models_do_not_match(requested: str, returned: str) -> None:
