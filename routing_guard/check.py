@@ -33,7 +33,14 @@ from routing_guard.redact import Redactor
 from routing_guard.results import ErrorPathResult, RouteResult, RunResult
 from routing_guard.sendable import gateway_key_headers
 from routing_guard.transport import Connection, connect
-from routing_guard.verdict import Judgement, judge_error_path, judge_http_failure, judge_reply, read_served
+from routing_guard.verdict import (
+    Judgement,
+    is_echo,
+    judge_error_path,
+    judge_http_failure,
+    judge_reply,
+    read_served,
+)
 
 ModelsMode = Literal["off", "with", "only"]
 T = TypeVar("T")
@@ -124,7 +131,7 @@ class Checker:
         self.redactor = redactor
         self.base = config.gateway.base_url.rstrip("/")
         self.portkey = portkey.config_of(config.gateway.headers)
-        self.echo_only: set[str] = set()  # routes that passed on an exact echo alone, no header
+        self.echo_only: set[str] = set()  # routes that passed on an echo alone (exact or prefixed), no header
 
     def headers(self, protocol: Protocol) -> dict[str, str]:
         auth = self.config.gateway.auth or protocol.default_auth
@@ -356,7 +363,7 @@ class Checker:
                 budget=output_budget(body),
                 attempts=exchange.attempts,
             )
-            if judged.verdict == "pass" and judged.rule == "exact match" and served.model is None:
+            if judged.verdict == "pass" and served.model is None and is_echo(route.model, reply.model or ""):
                 self.echo_only.add(route.name)
             if route.stream and not exchange.events:
                 notes.append("asked to stream, the gateway answered with plain JSON")

@@ -166,6 +166,12 @@ def is_auth_failure(status: int, doc: Any, text: str) -> bool:
     return bool(_AUTH_MESSAGE.search(message[:2000]))
 
 
+def is_echo(requested: str, returned: str) -> bool:
+    """`returned` is `requested` itself or its provider-prefixed form: what an echoing gateway sends."""
+    rule = match_model(requested, returned, strict=False)
+    return rule is not None and (rule == "exact match" or rule.startswith("provider-prefixed form"))
+
+
 @dataclass
 class Judgement:
     verdict: Verdict
@@ -525,7 +531,8 @@ def judge_error_path(
                 f"HTTP 200 with an error in the body: {reply.body_error[:200]}",
                 "The gateway should refuse an unknown model ID with a 4xx status.",
             )
-        echoed = reply is not None and (reply.model == model or model in reply.models)
+        # An echo, also with a provider prefix put in front of the asked ID (`openai/<ID>`).
+        echoed = reply is not None and any(is_echo(model, m) for m in reply.models)
         if echoed:
             who = "the gateway echoed the ID"
             if served.model:

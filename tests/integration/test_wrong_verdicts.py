@@ -747,3 +747,29 @@ def test_an_anthropic_dash_zero_alias_is_served_by_its_snapshot(
     assert "snapshot behind claude-sonnet-4-0" in review["notes"]
     assert run.route("heavy")["verdict"] == "model_mismatch"  # Opus 4.1 is not Opus 4
     assert run.exit_code == 1
+
+
+def test_an_echo_with_a_provider_prefix_is_still_an_echo(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A proxy in front of an echoing server prefixes the provider (`openai/<asked ID>`): gpt-4o
+    passed as its "provider-prefixed form" and the error path named `openai/<invalid ID>` as the model
+    that answered (was: route pass on a server that has only SmolLM2 loaded)."""
+
+    def echo(request: Request) -> Response:
+        return json_response(chat_completion("openai/" + request.get_json()["model"]))
+
+    httpserver.expect_request(CHAT, method="POST").respond_with_handler(echo)
+    httpserver.expect_request(MODELS, method="GET").respond_with_json(SMOLLM_LISTING)
+    routing = routing_file(
+        tmp_path, {"code-generation": "gpt-4o", "local": "smollm2"}, base_url=gateway_url(httpserver)
+    )
+    run = run_check(capsys, routing)
+    assert run.exit_code == 1
+    gpt4o = run.route("code-generation")
+    assert gpt4o["verdict"] == "model_mismatch" and gpt4o["notes"].startswith("echoed, not listed"), gpt4o
+    local = run.route("local")
+    assert local["verdict"] == "pass" and "identity rests on the listing" in local["notes"], local
+    error = run.error_path
+    assert error["verdict"] == "silent_fallback" and "echoed the ID" in error["notes"], error
+    assert f"answered by openai/{INVALID}" not in error["notes"]
