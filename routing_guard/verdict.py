@@ -532,7 +532,7 @@ def judge_error_path(
                 "The gateway should refuse an unknown model ID with a 4xx status.",
             )
         # An echo, also with a provider prefix put in front of the asked ID (`openai/<ID>`).
-        echoed = reply is not None and any(is_echo(model, m) for m in reply.models)
+        echoed = reply is not None and any(is_echo(model, m) for m in {reply.model or "", *reply.models})
         if echoed:
             who = "the gateway echoed the ID"
             if served.model:
