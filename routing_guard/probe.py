@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
+from routing_guard.pools import Transports
 from routing_guard.protocols import SSEEvent, SSEParser
 from routing_guard.transport import Connection
 
@@ -157,16 +158,7 @@ class Prober:
         self.deadline = deadline  # time.monotonic() by which the whole run must end, if the user set one
         self._limit = asyncio.Semaphore(concurrency)
         self._sleep = sleep
-        # The transport, not a Client: a Client parses a 3xx's Location even when it follows no
-        # redirect, and a malformed one ("http://[::1/x") then surfaces as a protocol error instead
-        # of the 3xx it is. Proxies and CAs come from `transport`, which reads the environment.
-        self._transport = httpx.AsyncHTTPTransport(
-            verify=connection.verify,
-            http2=True,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            proxy=connection.proxy,
-            trust_env=False,
-        )
+        self._transports = Transports(connection, concurrency)
         self._timeout = httpx.Timeout(timeout).as_dict()
         self._headers = {"accept-encoding": "gzip, deflate", "user-agent": "routing-guard"}
 
@@ -174,7 +166,7 @@ class Prober:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._transport.aclose()
+        await self._transports.aclose()
 
     async def get(self, url: str, headers: dict[str, str], *, max_body: int | None = None) -> Exchange:
         """GET, reading at most `max_body` decoded bytes (default: the probe limit)."""
@@ -269,7 +261,17 @@ class Prober:
             json=body,
             extensions={"timeout": self._timeout},
         )
-        response = await self._transport.handle_async_request(request)
+        async with self._transports.for_request(request) as transport:
+            return await self._read(transport, request, stream, max_body)
+
+    async def _read(
+        self,
+        transport: httpx.AsyncHTTPTransport,
+        request: httpx.Request,
+        stream: StreamReader | None,
+        max_body: int,
+    ) -> tuple[Exchange, float | None]:
+        response = await transport.handle_async_request(request)
         try:
             decoder = _Decoder(response.headers.get("content-encoding", ""), max_body)
             chunks: list[bytes] = []
