@@ -8,6 +8,7 @@ bytes or JSON and always returns a `Reply`, never raises.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,9 @@ class SSEEvent:
     data: str
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")  # the SSE format allows all three
+
+
 @dataclass
 class SSEParser:
     """Incremental Server-Sent Events parser (the subset LLM APIs use: `event:` and `data:` lines)."""
@@ -54,13 +58,18 @@ class SSEParser:
     _buffer: str = ""
     _event: str = ""
     _data: list[str] = field(default_factory=list)
+    _started: bool = False
 
     def feed(self, text: str) -> list[SSEEvent]:
-        self._buffer += text
+        if not self._started and text:
+            text, self._started = text.removeprefix("\ufeff"), True  # a BOM may open the stream
+        pending = self._buffer + text
+        # A CR at the end may be the first half of a CRLF: keep it until the next text shows.
+        held = "\r" if pending.endswith("\r") else ""
+        *lines, rest = _LINE_END.split(pending.removesuffix("\r") if held else pending)
+        self._buffer = rest + held
         events: list[SSEEvent] = []
-        *lines, self._buffer = self._buffer.split("\n")
-        for raw in lines:
-            line = raw.rstrip("\r")
+        for line in lines:
             if not line:
                 if self._data or self._event:
                     events.append(SSEEvent(self._event or "message", "\n".join(self._data)))

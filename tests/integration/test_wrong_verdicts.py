@@ -27,6 +27,7 @@ from tests.support.gateway_fixtures import (
     json_response,
     routing_file,
     run_check,
+    sse,
     sse_response,
     use_key,
 )
@@ -773,3 +774,36 @@ def test_an_echo_with_a_provider_prefix_is_still_an_echo(
     error = run.error_path
     assert error["verdict"] == "silent_fallback" and "echoed the ID" in error["notes"], error
     assert f"answered by openai/{INVALID}" not in error["notes"]
+
+
+@pytest.mark.parametrize(
+    ("wire", "verdict_was"),
+    [
+        (
+            lambda events: events.replace("\n", "\r"),
+            "bad_response: cut short",
+        ),  # CR line ends (SSE allows them)
+        (lambda events: "\ufeff" + events, "empty_response: the first chunk's text was lost"),  # a BOM first
+        (lambda events: events.replace("\n", "\r\n"), "pass"),  # CRLF, already read
+    ],
+    ids=["cr", "bom", "crlf"],
+)
+def test_a_stream_is_read_with_every_line_end_and_a_bom_the_sse_format_allows(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    wire: Any,
+    verdict_was: str,
+) -> None:
+    text = sse(
+        [chat_chunk("gpt-4o-2024-08-06", "pong"), chat_chunk("gpt-4o-2024-08-06", finish_reason="stop")]
+    )
+    answer = Response(wire(text).encode("utf-8"), content_type="text/event-stream; charset=utf-8")
+    serve(httpserver, CHAT, {"gpt-4o": answer, INVALID: json_response(OPENAI_404, 404)})
+    routing = routing_file(
+        tmp_path, {"code-generation": {"model": "gpt-4o", "stream": True}}, base_url=gateway_url(httpserver)
+    )
+    run = run_check(capsys, routing)
+    entry = run.route("code-generation")
+    assert (entry["verdict"], entry["notes"]) == ("pass", "accepted: dated snapshot of gpt-4o"), verdict_was
+    assert run.exit_code == 0

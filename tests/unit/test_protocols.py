@@ -6,6 +6,7 @@ import json
 
 from routing_guard.protocols import (
     PROTOCOLS,
+    SSEEvent,
     SSEParser,
     auth_headers,
     error_kind,
@@ -252,3 +253,16 @@ def test_error_shapes_of_real_gateways() -> None:
     assert error_message(gemini) == "models/x is not found" and "not_found" in error_kind(gemini)
     assert error_message({"detail": "Unauthorized"}) is None
     assert error_message(None) is None
+
+
+def test_sse_line_ends_cr_crlf_lf_and_a_bom_even_split_between_pieces() -> None:
+    expected = [SSEEvent("message", "a"), SSEEvent("x", "b\nc")]
+    for text in (
+        "data: a\n\nevent: x\ndata: b\ndata: c\n\n",
+        "\ufeffdata: a\r\revent: x\rdata: b\rdata: c\r\r",
+    ):
+        for wire in (text, text.replace("\n", "\r\n")):
+            for size in (1, 2, 3, len(wire)):
+                parser = SSEParser()
+                got = [e for i in range(0, len(wire), size) for e in parser.feed(wire[i : i + size])]
+                assert got + parser.close() == expected, (wire, size)
