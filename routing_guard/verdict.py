@@ -105,10 +105,27 @@ def family(model_id: str) -> str | None:
     return None
 
 
+# Bedrock's model IDs: [region.]vendor.model[-vN[:M]], e.g. us.anthropic.claude-sonnet-4-5-20250929-v1:0
+_BEDROCK = re.compile(
+    r"(?:[a-z]{2,4}\.)?(?:anthropic|meta|mistral|amazon|cohere|ai21|deepseek|openai|qwen|writer)\."
+    r"(?P<model>.+?)(?:-v\d+(?::\d+)?)?"
+)
+
+
+def bedrock_model(model_id: str) -> str | None:
+    """The model a Bedrock ID names (`bedrock/us.anthropic.claude-x-20250929-v1:0` -> claude-x-20250929)."""
+    found = _BEDROCK.fullmatch(_split_provider(model_id)[1])
+    return found["model"] if found else None
+
+
 def matches_served(served_model: str, patterns: tuple[str, ...]) -> bool:
-    """A route's `served` pin: globs over the full ID, or over the part after a provider prefix."""
-    _, base = _split_provider(served_model)
-    return any(fnmatchcase(served_model, p) or ("/" not in p and fnmatchcase(base, p)) for p in patterns)
+    """A route's `served` pin: globs over the full ID, or over the part after a provider prefix
+    (for a Bedrock ID, also over the model it names)."""
+    bases = [_split_provider(served_model)[1], bedrock_model(served_model) or ""]
+    return any(
+        fnmatchcase(served_model, p) or ("/" not in p and any(b and fnmatchcase(b, p) for b in bases))
+        for p in patterns
+    )
 
 
 @dataclass
@@ -332,8 +349,10 @@ def served_family_warning(requested: str, served_model: str, accept: tuple[str, 
     """A served-model header naming a model that is not a form of a route's real model ID: worth a
     warning, since the route passes without a `served` pin. An alias (a name of no model family, such
     as `coder-heavy`) served by its upstream is what the file asked for: quiet (docs/verdicts.md)."""
-    if match_model(requested, served_model, strict=False, accept=accept) is not None:
-        return None
+    bedrock = bedrock_model(served_model)
+    for form in (served_model, *([bedrock] if bedrock else [])):
+        if match_model(requested, form, strict=False, accept=accept) is not None:
+            return None
     wanted, got = family(requested), family(served_model)
     if wanted is None:
         return None

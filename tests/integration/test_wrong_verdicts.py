@@ -807,3 +807,40 @@ def test_a_stream_is_read_with_every_line_end_and_a_bom_the_sse_format_allows(
     entry = run.route("code-generation")
     assert (entry["verdict"], entry["notes"]) == ("pass", "accepted: dated snapshot of gpt-4o"), verdict_was
     assert run.exit_code == 0
+
+
+def test_a_claude_route_served_by_its_bedrock_id_is_quiet_and_its_pin_holds(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LiteLLM in front of Bedrock names the deployment `bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0`:
+    that is Claude Sonnet 4.5 (was: a warning "another model answered", whose suggested pin
+    `served: ["claude-sonnet-4-5*"]` then failed the healthy route as model_mismatch)."""
+    bedrock = {"x-litellm-model-name": "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0"}
+    haiku = {"x-litellm-model-name": "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0"}
+    serve(
+        httpserver,
+        CHAT,
+        {
+            "claude-sonnet-4-5": json_response(chat_completion("claude-sonnet-4-5"), headers=bedrock),
+            "claude-sonnet-4-5-pinned": json_response(
+                chat_completion("claude-sonnet-4-5-pinned"), headers=bedrock
+            ),
+            "claude-opus-4-1": json_response(chat_completion("claude-opus-4-1"), headers=haiku),
+        },
+        default=json_response(OPENAI_404, 404),
+    )
+    routing = routing_file(
+        tmp_path,
+        {
+            "review": "claude-sonnet-4-5",
+            "pinned": {"model": "claude-sonnet-4-5-pinned", "served": ["claude-sonnet-4-5*"]},
+            "heavy": "claude-opus-4-1",
+        },
+        base_url=gateway_url(httpserver),
+    )
+    run = run_check(capsys, routing)
+    review, pinned, heavy = run.route("review"), run.route("pinned"), run.route("heavy")
+    assert (review["verdict"], review["warnings"]) == ("pass", []), review
+    assert pinned["verdict"] == "pass", pinned
+    assert heavy["verdict"] == "pass" and "claude-3-5-haiku" in heavy["warnings"][0], heavy  # still said
+    assert run.exit_code == 0, run.stdout
