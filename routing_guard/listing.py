@@ -127,6 +127,8 @@ def read_listing(exchange: Exchange, url: str) -> Listing:
         )
         listing.failure = f"HTTP {exchange.status}"
         listing.failure_verdict, listing.failure_hint = judged.verdict, judged.hint
+        if exchange.status in (404, 405) and "endpoint was not found" in judged.hint:
+            listing.failure_hint += " Some gateways offer no model listing: then use the full check."
         return listing
     if exchange.truncated:
         listing.failure = f"the listing is larger than {MAX_LISTING // 1024 // 1024} MiB (not read further)"

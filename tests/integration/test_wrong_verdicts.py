@@ -720,6 +720,7 @@ def test_models_only_without_a_listing_endpoint_says_which_url(
     assert entry["verdict"] == "http_error"
     assert "``" not in entry["hint"], entry["hint"]
     assert "`/models`" in entry["hint"] and gateway_url(httpserver) in entry["hint"], entry["hint"]
+    assert "no model listing" in entry["hint"]
 
 
 def test_an_anthropic_dash_zero_alias_is_served_by_its_snapshot(
