@@ -12,7 +12,9 @@ For each size N it times, alternately and `--repeat` times:
 - routing-guard: the console script `routing-guard check` with default settings (N routes through
   the proxy, plus the error-path probe), as a subprocess, from spawn to exit.
 
-It prints medians, the ratio routing-guard / peer, and the time per route. Nothing outside loopback
+It prints medians, the ratio routing-guard / peer, the time per route, and the CPU time each side
+used (the proxy's from /proc, routing-guard's from its process): where a figure is bound by CPU,
+these say whose. Nothing outside loopback
 is contacted; the proxy and the upstream stop with the script.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -37,6 +40,9 @@ REPO = Path(__file__).resolve().parent.parent
 LITELLM = REPO / ".venv-litellm" / "bin" / "litellm"
 MASTER_KEY = "sk-bench-master-key"
 GOAL_RATIO = 1.25
+# LiteLLM builds a client per deployment at start-up: 500 took over a minute on a loaded 2-core VM.
+START_S = 120.0
+START_PER_DEPLOYMENT_S = 0.5
 GOAL_ROUTES = 24
 PROXY_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -91,7 +97,7 @@ class LiteLLMProxy:
     def root(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def wait_live(self, timeout: float = 120) -> None:
+    def wait_live(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -116,6 +122,17 @@ class LiteLLMProxy:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+
+def proxy_cpu(proxy: LiteLLMProxy) -> float:
+    """CPU seconds the proxy process has used so far (user + system, from /proc)."""
+    fields = Path(f"/proc/{proxy.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def time_health(proxy: LiteLLMProxy, n: int) -> float:
@@ -177,8 +194,11 @@ def main() -> int:
     cli = find_cli()
     print(f"# routing-guard vs LiteLLM /health, upstream delay {args.delay * 1000:.0f} ms")
     print(f"\n{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, repeat {args.repeat}\n")
-    print("| routes | LiteLLM `/health` | `routing-guard check` (defaults) | ratio | check per route |")
-    print("|---:|---:|---:|---:|---:|")
+    print(
+        "| routes | LiteLLM `/health` | `routing-guard check` (defaults) | ratio | check per route "
+        "| proxy CPU in `/health` | proxy CPU in the check | routing-guard's CPU |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     ratios: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="rg-peer-") as tmp, FakeGateway(delay=args.delay) as upstream:
         for n in sizes:
@@ -186,20 +206,27 @@ def main() -> int:
             write_proxy_config(config, upstream.base_url, n)
             proxy = LiteLLMProxy(config, Path(tmp, f"litellm-{n}.log"))
             try:
-                proxy.wait_live()
+                proxy.wait_live(START_S + START_PER_DEPLOYMENT_S * n)
                 write_routing(routing, f"{proxy.root}/v1", n)
                 time_health(proxy, n)  # warm both paths once: first calls build LiteLLM's clients
                 time_check(cli, routing, n)
-                health, check = [], []
+                health, check, health_cpu, check_cpu, ours_cpu = [], [], [], [], []
                 for _ in range(args.repeat):
+                    before = proxy_cpu(proxy)
                     health.append(time_health(proxy, n))
+                    health_cpu.append(proxy_cpu(proxy) - before)
+                    before, before_ours = proxy_cpu(proxy), children_cpu()
                     check.append(time_check(cli, routing, n))
+                    check_cpu.append(proxy_cpu(proxy) - before)
+                    ours_cpu.append(children_cpu() - before_ours)
             finally:
                 proxy.stop()
             peer, ours = statistics.median(health), statistics.median(check)
             ratios[n] = ours / peer
             print(
-                f"| {n} | {peer:.2f} s | {ours:.2f} s | {ours / peer:.2f}x | {ours / n * 1000:.1f} ms |",
+                f"| {n} | {peer:.2f} s | {ours:.2f} s | {ours / peer:.2f}x | {ours / n * 1000:.1f} ms "
+                f"| {statistics.median(health_cpu):.2f} s | {statistics.median(check_cpu):.2f} s "
+                f"| {statistics.median(ours_cpu):.2f} s |",
                 flush=True,
             )
     if GOAL_ROUTES in ratios:

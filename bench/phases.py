@@ -48,7 +48,7 @@ def main() -> None:
 
     seen: dict[str, float] = {}
     original_init = probe.Prober.__init__
-    original_send = httpx.AsyncClient.send
+    original_send = httpx.AsyncHTTPTransport.handle_async_request
 
     def timed_init(self: Any, *a: Any, **kw: Any) -> None:
         seen.setdefault("prober_init_start", time.time())
@@ -60,7 +60,7 @@ def main() -> None:
         return await original_send(self, *a, **kw)
 
     probe.Prober.__init__ = timed_init  # type: ignore[method-assign]
-    httpx.AsyncClient.send = timed_send  # type: ignore[method-assign]
+    httpx.AsyncHTTPTransport.handle_async_request = timed_send  # type: ignore[method-assign]
     run = run_check(config, key, CheckOptions(), redactor)
     marks["run_check_done"] = time.time()
     report.format_json(run)
