@@ -13,6 +13,12 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${ACT_VENV:-$repo_root/.venv-act}"
 python="${PYTHON:-python3}"
 
+# The example workflows' shell steps use jq, as GitHub's hosted runners provide it.
+if ! command -v jq >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null; }
+fi
+
 installed_version() {
   "$venv/bin/act" --version 2>/dev/null | awk '{ print $3 }' || true
 }

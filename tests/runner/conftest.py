@@ -1,4 +1,4 @@
-"""Fixtures of the runner layer: one act environment per session (see act_harness)."""
+"""Fixtures of the runner layer: one act environment per session (see tests/support/act_harness.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runner.act_harness import ActEnv, start_act_env
+from tests.support.act_harness import ActEnv, start_act_env
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The action as a workflow uses it, under act: load, run, outputs, annotations, summary, masks.
 
-Every case is a workflow in a fresh git repository holding a copy of the action (`uses: ./`),
-run by act on the host with the action's container in podman (see act_harness). The gateways are
+Every case is a workflow in a fresh git repository holding a copy of the action (`uses: ./<folder>`),
+run by act on the host with the action's container in podman (tests/support/act_harness.py). The gateways are
 pytest-httpserver servers on 127.0.0.1. A later step of each workflow reads the action's outputs
 and files and prints them as one `facts=` JSON line, which the test asserts on; act's JSON log
 gives the step results, the annotations and the job summary.
@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.runner import gateways
-from tests.runner.act_harness import CHECKOUT, KEY_SECRET, ActEnv, ActRun, make_repo
-from tests.runner.gateways import KEY
+from tests.support import act_gateways as gateways
+from tests.support.act_gateways import KEY
+from tests.support.act_harness import KEY_SECRET, ActEnv, ActRun, make_repo
+from tests.support.act_workflows import facts, guard, workflow
 
 pytestmark = [pytest.mark.runner, pytest.mark.container, pytest.mark.timeout(900)]
 
@@ -36,54 +36,6 @@ routes:
     model: claude-sonnet-4-5
 """
 REVIEW_LINE = 8  # the line of `code-review:` above
-
-# A later step: the outputs (through `steps.<id>.outputs`) and the files they name, as facts.
-FACTS = """\
-      - id: facts
-        if: ${{{{ always() }}}}
-        env:
-          PASSED: ${{{{ steps.{step}.outputs.passed }}}}
-          EXIT_CODE: ${{{{ steps.{step}.outputs.exit-code }}}}
-          FAILED_ROUTES: ${{{{ steps.{step}.outputs.failed-routes }}}}
-          REPORT: ${{{{ steps.{step}.outputs.report }}}}
-          OUTCOME: ${{{{ steps.{step}.outcome }}}}
-        run: |
-          python3 - <<'PY'
-          import json, os, pathlib
-          facts = {{k.lower(): os.environ[k] for k in ("PASSED", "EXIT_CODE", "FAILED_ROUTES", "REPORT", "OUTCOME")}}
-          if facts["report"]:
-              report = json.loads(pathlib.Path(facts["report"]).read_text(encoding="utf-8"))
-              facts["report_exit_code"] = report["exit_code"]
-              facts["verdicts"] = {{r["route"]: r["verdict"] for r in report["routes"]}}
-          log = pathlib.Path("logs/routing-guard.jsonl")
-          if log.is_file():
-              facts["log"] = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-          print("facts=" + json.dumps(facts))
-          PY
-"""
-
-
-def workflow(name: str, event: str, jobs: dict[str, str]) -> str:
-    """A workflow whose jobs each check out the repository, then run `steps` (already indented)."""
-    text = f"name: {name}\non: {event}\npermissions: {{}}\njobs:\n"
-    for job, steps in jobs.items():
-        text += (
-            f"  {job}:\n    runs-on: ubuntu-latest\n    steps:\n"
-            f"      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n{steps}"
-        )
-    return text
-
-
-def guard(inputs: dict[str, str], *, step: str = "guard", extra: str = "") -> str:
-    lines = [f"      - id: {step}\n        uses: ./\n{extra}"]
-    if inputs:
-        lines.append("        with:\n" + "".join(f"          {k}: {v}\n" for k, v in inputs.items()))
-    return "".join(lines) + FACTS.format(step=step)
-
-
-def facts(run: ActRun, job: str) -> dict[str, Any]:
-    found: dict[str, Any] = run.printed(job, "facts", "facts=")
-    return found
 
 
 def assert_masks_first(run: ActRun, job: str, step: str = "guard") -> None:

