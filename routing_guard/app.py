@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from routing_guard.cancel import Cancelled
 from routing_guard.credentials import GATEWAY_KEY_ENV, KEY_ENV, proxy_passwords, read_secret, secret_problem
 
 if TYPE_CHECKING:
@@ -281,7 +282,15 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
         raise ConfigError(
             f"--route: unknown route {err.args[0]!r} (routes in {config.source}: {known})"
         ) from None
-    if request.write_lock:
+    except Cancelled as cancelled:
+        if cancelled.partial is None:
+            raise
+        run = cancelled.partial  # written out like any run, marked as cancelled
+        output.print(f"routing-guard: {cancelled}: the results are partial", err=True)
+    written = ""
+    if run.cancelled:
+        pass  # neither the lock nor drift is judged on a partial run
+    elif request.write_lock:
         written = write_run_lock(config, run, lock, request)
     elif lock is not None and options.models != "only":
         from routing_guard.lock import apply_lock
@@ -307,8 +316,13 @@ def execute(request: CheckRequest, secrets: Secrets, output: Output) -> RunResul
         raise ConfigError(str(problem)) from None
     if request.summary:
         appendix = render_markdown(run.agents) if run.agents is not None else ""
-        output.append_summary(request.summary, report.render_summary(run, appendix=appendix))
-    if request.write_lock:
+        preface = (
+            f"**Cancelled by {run.cancelled}** before every probe was answered: a partial result.\n\n"
+            if run.cancelled
+            else ""
+        )
+        output.append_summary(request.summary, report.render_summary(run, preface=preface, appendix=appendix))
+    if written:
         output.print(written, err=request.format == "json")
     return run
 

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from routing_guard import portkey
+from routing_guard.cancel import Cancelled
 from routing_guard.config import Api, Route, RoutingConfig
 from routing_guard.listing import (
     MAX_LISTING,
@@ -132,6 +133,7 @@ class Checker:
         self.base = config.gateway.base_url.rstrip("/")
         self.portkey = portkey.config_of(config.gateway.headers)
         self.echo_only: set[str] = set()  # routes that passed on an echo alone (exact or prefixed), no header
+        self.answered: list[RouteResult] = []  # as they come back, for a cancelled run's partial report
 
     def headers(self, protocol: Protocol) -> dict[str, str]:
         auth = self.config.gateway.auth or protocol.default_auth
@@ -261,13 +263,37 @@ class Checker:
     async def watched(self, label: str, probe: Awaitable[T]) -> T:
         """Await a probe, telling the progress sink (if any) when it starts and ends."""
         sink = self.options.progress
-        if sink is None:
-            return await probe
-        sink.started(label)
+        if sink is not None:
+            sink.started(label)
         try:
-            return await probe
+            result = await probe
         finally:
-            sink.finished(label)
+            if sink is not None:
+                sink.finished(label)
+        if isinstance(result, RouteResult):
+            self.answered.append(result)
+        return result
+
+    def partial(self, routes: tuple[Route, ...], cancelled: str) -> RunResult:
+        """What was judged when the run was cancelled: the routes answered so far, the rest skipped."""
+        answered = {result.route: result for result in self.answered}
+        run = RunResult(
+            gateway_host=gateway_host(self.base),
+            api=self.config.gateway.api,
+            routing_file=str(self.config.source),
+            routes=[],
+            error_paths=[],
+            date_utc=utc_now(),
+            cancelled=cancelled,
+        )
+        for route in routes:
+            result = answered.get(route.name) or route_result(route, http_status=None, attempts=0)
+            if route.name not in answered:
+                result.notes = f"cancelled ({cancelled}) before an answer"
+            result.gateway_host = run.gateway_host
+            run.routes.append(result)
+        scrubbed: RunResult = self.redactor.scrub_obj(run)
+        return scrubbed
 
     # -- probes --------------------------------------------------------------------------------
 
@@ -593,4 +619,9 @@ def run_check(
     if connection is None:
         sends_secret = config.needs_key or bool(gateway_key)
         connection = connect(config.gateway.base_url, os.environ, sends_secret=sends_secret)
-    return asyncio.run(Checker(config, key, options, redactor, connection, gateway_key).run(routes))
+    checker = Checker(config, key, options, redactor, connection, gateway_key)
+    try:
+        return asyncio.run(checker.run(routes))
+    except Cancelled as cancelled:
+        cancelled.partial = checker.partial(routes, cancelled.signal_name)
+        raise

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from routing_guard import __version__
 from routing_guard.app import ConfigError as UsageError
+from routing_guard.cancel import Cancelled, on_signals
 from routing_guard.credentials import KEY_ENV
 from routing_guard.results import EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK, EXIT_OPERATIONAL
 
@@ -199,6 +200,11 @@ def fail(message: str, code: int, output: Output | None) -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with on_signals():  # SIGTERM and SIGINT: a partial report and exit 128 + the signal
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     output: Output | None = None
     try:
@@ -240,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(err.message, EXIT_CONFIG, output)
     except OSError as err:
         fail(app.os_error_message(err), EXIT_CONFIG, output)
+    except Cancelled as cancelled:  # outside the check itself: nothing judged is lost
+        fail(str(cancelled), cancelled.exit_code, output)
     except KeyboardInterrupt:
         fail("interrupted", EXIT_OPERATIONAL, output)
     except Exception as err:  # a crash must still end in one scrubbed line, never a traceback

@@ -106,6 +106,7 @@ def report_document(run: RunResult) -> dict[str, Any]:
         "mode": run.mode,
         "models_preflight": run.listing_summary or None,
         **({"agents": run.agents.to_json()} if run.agents is not None else {}),
+        **({"cancelled": run.cancelled} if run.cancelled else {}),
     }
 
 

@@ -7,6 +7,7 @@ renderers must escape it for their medium.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -121,6 +122,7 @@ class RunResult:
     # The coding agents' settings checked against the routing file (docs/agents/README.md); an
     # unrouted setting fails the run as a routing failure even when every probe passed.
     agents: AgentReport | None = None
+    cancelled: str = ""  # the signal that ended the run early ("SIGTERM"): the results are partial
 
     @property
     def error_path(self) -> ErrorPathResult | None:
@@ -141,6 +143,8 @@ class RunResult:
     def exit_code(self) -> int:
         if self.internal_errors:
             return EXIT_INTERNAL
+        if self.cancelled:
+            return 128 + signal.Signals[self.cancelled].value  # as a shell reports a signalled process
         if self.agents is not None and self.agents.failed:  # an unrouted agent setting
             return EXIT_ROUTING
         records: list[ProbeResult] = [*self.routes, *self.error_paths]

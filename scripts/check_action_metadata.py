@@ -5,7 +5,7 @@ expression is allowed only where the action metadata schema names contexts for i
 (`action_yaml.json` in actions/runner; nektos/act ships the same schema); anywhere else,
 descriptions included, the runner refuses the whole action (`Unrecognized named-value: 'secrets'`,
 `Fail to load action.yml`) and every job that uses it fails in "Set up job". A JSON-schema check
-of action.yml does not catch this.
+of action.yml does not catch this. See docs/runner.md.
 
 Usage: python scripts/check_action_metadata.py [action.yml ...]   (default: action.yml)
 Prints `file:line:column: path: problem` for each problem; exits 1 if there was any.

@@ -41,6 +41,15 @@ def problem(probe: ProbeResult) -> tuple[str, str]:
     return f"routing-guard: error path {probe.verdict}", message
 
 
+def cancelled(signal_name: str, run: RunResult | None = None) -> Annotation:
+    """The one line that says the step was cancelled, and how far the run got."""
+    message = f"The run was cancelled ({signal_name}) before it finished."
+    if run is not None and run.routes:
+        answered = sum(1 for route in run.routes if route.verdict != "skipped")
+        message += f" {answered} of {len(run.routes)} route(s) were answered; the report is partial."
+    return Annotation("error", "routing-guard: cancelled", message, at_file=False)
+
+
 def kind_of(probe: ProbeResult, fail_on: FailOn) -> str:
     """A failure is an error; an outage is one too, but a warning when `fail-on` tolerates it."""
     return "warning" if tolerated(exit_code_of(probe.verdict, probe.http_status), fail_on) else "error"
@@ -62,6 +71,8 @@ def render_annotations(run: RunResult, fail_on: FailOn) -> list[Annotation]:
             kind = kind_of(path, fail_on)
             found[kind].append(Annotation(kind, *problem(path)))
     found["warning"] += [Annotation("warning", "routing-guard", warning) for warning in run.warnings]
+    if run.cancelled:
+        found["error"].insert(0, cancelled(run.cancelled, run))
     shown: list[Annotation] = []
     for kind, items in found.items():
         shown += items[:MAX_ANNOTATIONS]

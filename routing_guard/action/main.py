@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from routing_guard import app
+from routing_guard.action.annotations import cancelled as cancelled_note
 from routing_guard.action.annotations import render_annotations
 from routing_guard.action.changes import RouteChanges, changes_markdown, diff_routes
 from routing_guard.action.commands import command, emit, group, mask_key, stop_commands
 from routing_guard.action.inputs import ActionInputs, InputError, read_input, read_inputs
 from routing_guard.action.outputs import REPORT_NAME, step_outputs, write_outputs
 from routing_guard.action.policy import step_code, tolerated
+from routing_guard.cancel import Cancelled, on_signals
 from routing_guard.check import BUG_REPORT
 from routing_guard.config import RoutingConfig
 from routing_guard.credentials import GATEWAY_KEY_ENV, KEY_ENV, proxy_passwords
@@ -389,7 +391,15 @@ def step_exit(code: int, fail_on: str) -> int:
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:
-    environ = dict(os.environ if environ is None else environ)
+    # PID 1 in the container: SIGTERM does nothing unless handled (routing_guard/cancel.py)
+    with on_signals():
+        try:
+            return run_step(dict(os.environ if environ is None else environ))
+        except Cancelled as cancelled:  # before the step could say anything
+            return cancelled.exit_code
+
+
+def run_step(environ: dict[str, str]) -> int:
     key = read_input(environ, "api-key") or environ.get(KEY_ENV, "").strip()
     gateway_key = read_input(environ, "gateway-key") or environ.get(GATEWAY_KEY_ENV, "").strip()
     mask_key(key, gateway_key)  # first: nothing may be printed before the masks
@@ -416,6 +426,11 @@ def main(environ: Mapping[str, str] | None = None) -> int:
             step.annotate(run)
         write_step_outputs(environ, code, run)
         return step_exit(code, inputs.fail_on)
+    except Cancelled as cancelled:  # outside the check itself: nothing judged is lost
+        note = cancelled_note(cancelled.signal_name)
+        step.say(note.kind, note.message, title=note.title)
+        write_step_outputs(environ, cancelled.exit_code, None)
+        return cancelled.exit_code
     except Exception as error:  # a bug: no traceback in a workflow log, one scrubbed line, exit 4
         if environ.get("ROUTING_GUARD_DEBUG"):
             raise
