@@ -55,6 +55,7 @@ INSTALL_SCRIPT = "scripts/install-act.sh"
 # image of `uses: ./<ACTION_DIR>` (act-<folder with non-alphanumerics as "-">-dockeraction:latest).
 ACTION_DIR = f"routing-guard-{token_hex(4)}"
 USES = f"./{ACTION_DIR}"
+KEEP_IMAGE = f"localhost/{ACTION_DIR}:keep"
 ACT_IMAGE = f"docker.io/library/act-{re.sub('[^a-zA-Z0-9]', '-', ACTION_DIR).lower()}-dockeraction:latest"
 CHECKOUT = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0"
 KEY_SECRET = "GATEWAY_API_KEY"
@@ -392,13 +393,17 @@ def start_act_env(folder: Path) -> Iterator[ActEnv]:
     require_act()
     require_podman()
     image_id = build_image()
-    run_podman("tag", image_id, ACT_IMAGE, timeout=120)
+    # Two names of this session's own: another session's build_image moves the shared tag to its
+    # image and then removes the one the tag named, by ID, which podman refuses while names remain.
+    for name in (ACT_IMAGE, KEEP_IMAGE):
+        run_podman("tag", image_id, name, timeout=120)
     service = PodmanService(folder)
     try:
         yield ActEnv(service=service, image_id=image_id, folder=folder)
     finally:
         service.stop()
-        run_podman("untag", image_id, ACT_IMAGE, check=False, timeout=120)
+        for name in (ACT_IMAGE, KEEP_IMAGE):
+            run_podman("untag", image_id, name, check=False, timeout=120)
         # act's run containers are removed by act; anything left from a crashed run is removed here
         leftovers = run_podman("ps", "-aq", "--filter", "ancestor=" + image_id, check=False, timeout=60)
         for container in leftovers.stdout.split():
