@@ -118,6 +118,8 @@ def test_pre_agent_gate(act_env: ActEnv, httpserver: HTTPServer, tmp_path: Path,
     else:
         assert run.returncode != 0, run.describe()
         assert run.job_result("routing-guard") == "failure"
+        guard = step_of(run, "routing-guard", USES)
+        assert run.outputs("routing-guard", guard)["exit-code"] == "1", run.describe()
         assert not [e for e in run.of("agent") if e.get("raw_output")], run.describe()
         assert run.job_result("agent") in (None, "skipped"), run.describe()
     run.assert_never_leaks(KEY)
