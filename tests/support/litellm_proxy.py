@@ -27,21 +27,17 @@ session; all fixtures share one pool, so there is never more than one proxy per 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
-import signal
-import socket
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
-import httpx
 import pytest
+
+from tests.support.live_server import ServerProcess, ServerStartError, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_DIR = REPO_ROOT / ".venv-litellm"
@@ -78,8 +74,7 @@ class LiteLLMNotInstalledError(RuntimeError):
     """``.venv-litellm`` (or its ``litellm`` executable) is missing."""
 
 
-class ProxyStartError(RuntimeError):
-    """The proxy exited or did not become live in time; the message ends with its log tail."""
+ProxyStartError = ServerStartError  # the proxy exited or was not live in time (message ends with its log)
 
 
 def not_installed_message() -> str:
@@ -90,22 +85,6 @@ def not_installed_message() -> str:
     )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        return f"(log {path} unreadable: {exc})"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def _proxy_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PROXY_ENV_UNSET}
     env.update(PROXY_ENV)
@@ -113,98 +92,24 @@ def _proxy_env() -> dict[str, str]:
 
 
 @dataclass
-class Proxy:
-    """A running ``litellm`` proxy process (its own process group) on 127.0.0.1."""
+class Proxy(ServerProcess):
+    """A running ``litellm`` proxy process (its own process group) on 127.0.0.1: a ServerProcess
+    whose readiness is ``GET /health/liveliness``, with the config it serves and its master key."""
 
-    process: subprocess.Popen[bytes]
-    port: int
-    config: Path
-    log_path: Path
+    config: Path = Path()
     master_key: str = MASTER_KEY
-    _stopped: bool = field(default=False, repr=False)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def root_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (health and admin routes live here)."""
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/v1``: the OpenAI-style base URL a routing file names."""
-        return f"{self.root_url}/v1"
 
     @property
     def auth(self) -> dict[str, str]:
         """``Authorization: Bearer <master key>``."""
         return {"Authorization": f"Bearer {self.master_key}"}
 
-    def is_running(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        return _tail(self.log_path, lines)
-
     def wait_live(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
         """Poll ``GET /health/liveliness`` until 200; raise ProxyStartError with the log tail."""
-        deadline = time.monotonic() + timeout
-        url = f"{self.root_url}/health/liveliness"
-        last = "no answer yet"
-        with httpx.Client(timeout=2.0, trust_env=False) as client:
-            while True:
-                code = self.process.poll()
-                if code is not None:
-                    raise ProxyStartError(
-                        f"litellm ({self.config.name}, port {self.port}) exited with code {code} "
-                        f"before it was live; last lines of {self.log_path}:\n{self.log_tail()}"
-                    )
-                try:
-                    response = client.get(url)
-                    if response.status_code == 200:
-                        return
-                    last = f"HTTP {response.status_code}"
-                except httpx.HTTPError as exc:
-                    last = type(exc).__name__
-                if time.monotonic() >= deadline:
-                    self.stop()
-                    raise ProxyStartError(
-                        f"litellm ({self.config.name}, port {self.port}) not live after {timeout:.0f} s "
-                        f"({last}); last lines of {self.log_path}:\n{self.log_tail()}"
-                    )
-                time.sleep(0.25)
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """SIGTERM the proxy's process group, SIGKILL it if still there after ``timeout``; reap."""
-        if self._stopped:
-            return
-        self._stopped = True
-        pgid = self.process.pid  # started with start_new_session=True: its pid is its pgid
-        for sig, wait_s in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, sig)
-            try:
-                self.process.wait(timeout=wait_s)
-            except subprocess.TimeoutExpired:
-                continue
-            # the leader is gone; make sure no worker of the group outlives it
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, signal.SIGKILL)
-            return
-        raise RuntimeError(f"litellm (pid {pgid}) did not exit after SIGKILL")
+        self.wait_ready(timeout)
 
     def __enter__(self) -> Proxy:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def launch_proxy(config: Path, *, port: int | None = None, log_path: Path) -> Proxy:
@@ -229,7 +134,14 @@ def launch_proxy(config: Path, *, port: int | None = None, log_path: Path) -> Pr
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return Proxy(process=process, port=port, config=config, log_path=log_path)
+    return Proxy(
+        name=f"litellm ({config.name})",
+        process=process,
+        port=port,
+        log_path=log_path,
+        ready_path="/health/liveliness",
+        config=config,
+    )
 
 
 def start_proxy(
