@@ -10,6 +10,7 @@ read), the keys travel in `Secrets` (never argv, never a write to the environmen
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -210,7 +211,7 @@ def with_gateway_url(config: RoutingConfig, url: str | None) -> RoutingConfig:
     if problem:
         raise ConfigError(f"--gateway-url: {problem}")
     gateway = config.gateway.moved_to(url)  # gateway.base_urls keep their paths on the new host
-    return config.model_copy(update={"gateway": gateway})
+    return dataclasses.replace(config, gateway=gateway)
 
 
 def missing_key(config: RoutingConfig, secrets: Secrets) -> bool:

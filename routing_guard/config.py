@@ -1,17 +1,19 @@
 """The typed routing configuration: what a routing file means once it has been read and validated.
 
 `routing` builds these objects from YAML, JSON or a Markdown block; everything downstream
-(probes, verdicts, reports) reads only these types.
+(probes, verdicts, reports) reads only these types. They are plain frozen dataclasses: the JSON
+schema and the semantic checks have validated the data before it gets here, and a check's start-up
+does not pay for a validation library's import (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
-
-from pydantic import BaseModel, ConfigDict, Field
 
 Api = Literal["openai-chat", "openai-responses", "anthropic-messages"]
 Auth = Literal["bearer", "x-api-key", "api-key", "none"]
@@ -25,21 +27,20 @@ def route_names(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
-class Gateway(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+@dataclass(frozen=True, kw_only=True)
+class Gateway:
     base_url: str
     # a protocol served under another base than base_url (same origin, another path)
-    base_urls: dict[Api, str] = Field(default_factory=dict)
+    base_urls: dict[Api, str] = field(default_factory=dict)
     api: Api = "openai-chat"
     # None means "the protocol's own scheme": bearer for OpenAI protocols, x-api-key for Anthropic.
     auth: Auth | None = None
     invalid_model: str = DEFAULT_INVALID_MODEL
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     allow_insecure_http: bool = False
     gateway_key_header: str | None = None  # carries ROUTING_GUARD_GATEWAY_KEY (the gateway's own secret)
     gateway_key_scheme: Literal["plain", "bearer"] = "plain"
-    header_lines: dict[str, int] = Field(default_factory=dict)  # each header's line in the routing file
+    header_lines: dict[str, int] = field(default_factory=dict)  # each header's line in the routing file
 
     def base_for(self, api: Api) -> str:
         """The base URL a protocol's requests go to."""
@@ -53,13 +54,12 @@ class Gateway(BaseModel):
             api: urlunsplit(origin._replace(path=urlsplit(url).path, query=urlsplit(url).query))
             for api, url in self.base_urls.items()
         }
-        return self.model_copy(update={"base_url": base_url, "base_urls": moved})
+        return dataclasses.replace(self, base_url=base_url, base_urls=moved)
 
 
-class Route(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Route:
     """One task class and the model that must serve it, with every default already applied."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     model: str
@@ -67,7 +67,7 @@ class Route(BaseModel):
     strict: bool = False
     accept: tuple[str, ...] = ()
     served: tuple[str, ...] = ()
-    request: dict[str, Any] = Field(default_factory=dict)
+    request: dict[str, Any] = field(default_factory=dict)
     stream: bool = False
     min_context: int | None = None
     line: int = 0  # line of the route's key in the routing file (1-based; 0 when unknown)
@@ -76,13 +76,12 @@ class Route(BaseModel):
     written: frozenset[str] = frozenset()
     # Only on a route probed as a coding agent calls it (docs/agents/README.md): the agent's headers
     # and the query string it appends to the protocol's path.
-    agent_headers: dict[str, str] = Field(default_factory=dict)
+    agent_headers: dict[str, str] = field(default_factory=dict)
     agent_query: str = ""
 
 
-class RoutingConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+@dataclass(frozen=True, kw_only=True)
+class RoutingConfig:
     version: int = 1
     gateway: Gateway
     routes: tuple[Route, ...]

@@ -8,6 +8,7 @@ redactor and how to print, so these commands follow the same output rules as eve
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -70,7 +71,7 @@ def _routing_for_models(args: argparse.Namespace) -> tuple[RoutingConfig, bool]:
             ) from None
         return gateway_only(Gateway(base_url=url)), False
     if url is not None:
-        config = config.model_copy(update={"gateway": config.gateway.moved_to(url)})
+        config = dataclasses.replace(config, gateway=config.gateway.moved_to(url))
     return config, True
 
 
@@ -86,7 +87,7 @@ def run_models(args: argparse.Namespace, *, key: str, redactor: Redactor, say: S
             "the key for it). A gateway without authentication needs `gateway.auth: none`."
         )
     if not key:
-        config = config.model_copy(update={"gateway": config.gateway.model_copy(update={"auth": "none"})})
+        config = dataclasses.replace(config, gateway=dataclasses.replace(config.gateway, auth="none"))
     gateway_key = read_secret(environ, GATEWAY_KEY_ENV) if config.gateway.gateway_key_header else ""
     try:
         connection = connect(config.gateway.base_url, environ, sends_secret=bool(key or gateway_key))

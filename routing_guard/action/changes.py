@@ -8,6 +8,7 @@ route is probed, so it marks every route as changed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -45,7 +46,9 @@ class RouteChanges:
 
 
 def _fields(route: Route) -> dict[str, object]:
-    return route.model_dump(exclude={"line"})
+    fields = dataclasses.asdict(route)
+    del fields["line"]
+    return fields
 
 
 def diff_routes(old: RoutingConfig | None, new: RoutingConfig) -> RouteChanges:

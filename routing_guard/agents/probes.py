@@ -8,6 +8,7 @@ The probe itself stays minimal ("ping", the small output budget): no agent promp
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from routing_guard.agents.crosscheck import AgentReport, Row, follows_agent
@@ -63,13 +64,12 @@ def routes_as_agents_call_them(routes: tuple[Route, ...], probes: list[AgentProb
             result.append(route)
         for probe in own:
             result.append(
-                route.model_copy(
-                    update={
-                        "api": probe.api,
-                        "stream": probe.stream,
-                        "agent_headers": dict(probe.headers),
-                        "agent_query": probe.query,
-                    }
+                dataclasses.replace(
+                    route,
+                    api=probe.api,
+                    stream=probe.stream,
+                    agent_headers=dict(probe.headers),
+                    agent_query=probe.query,
                 )
             )
     return tuple(result)
@@ -78,4 +78,4 @@ def routes_as_agents_call_them(routes: tuple[Route, ...], probes: list[AgentProb
 def as_agents_call_it(report: AgentReport, config: RoutingConfig) -> RoutingConfig:
     """config with its routes as `routes_as_agents_call_them` makes them, for the check to probe."""
     routes = routes_as_agents_call_them(config.routes, agent_probes(report, config))
-    return config if routes == config.routes else config.model_copy(update={"routes": routes})
+    return config if routes == config.routes else dataclasses.replace(config, routes=routes)

@@ -114,6 +114,9 @@ def _build(parsed: Parsed) -> RoutingConfig:
         fields = {"api": gateway.api, **defaults, **own}
         fields["request"] = {**defaults.get("request", {}), **own.get("request", {})}
         written = frozenset({**defaults, **own})
+        for listed in ("accept", "served"):
+            if listed in fields:
+                fields[listed] = tuple(fields[listed])
         routes.append(Route(name=name, line=parsed.lines.get(("routes", name), 0), written=written, **fields))
     return RoutingConfig(
         version=data["version"], gateway=gateway, routes=tuple(routes), source=Path(parsed.display)

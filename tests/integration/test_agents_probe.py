@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def test_claude_code_route_is_probed_as_a_streamed_messages_request(
     assert report.findings == []
     routes = routes_as_agents_call_them(config.routes, agent_probes(report, config))
     run = run_check(
-        config.model_copy(update={"routes": routes}), KEY, CheckOptions(retries=0, timeout=5), Redactor([KEY])
+        dataclasses.replace(config, routes=routes), KEY, CheckOptions(retries=0, timeout=5), Redactor([KEY])
     )
 
     (route,) = run.routes
