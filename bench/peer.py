@@ -10,12 +10,18 @@ For each size N it times, alternately and `--repeat` times:
 - the peer: `curl` of the proxy's `GET /health`, which makes one real call per deployment, all at
   once (LiteLLM's own health check);
 - routing-guard: the console script `routing-guard check` with default settings (N routes through
-  the proxy, plus the error-path probe), as a subprocess, from spawn to exit.
+  the proxy, plus the error-path probe), as a subprocess, from spawn to exit;
+- two floors for the same N + 1 chat requests through the same proxy (N route models and one
+  unknown ID), which is the work routing-guard asks of the proxy: a bare client (a dozen lines of
+  httpx and asyncio, spawned like routing-guard, judging nothing), and the proxy's own chat path
+  (the same requests timed inside an already-running client, after one untimed batch, so no
+  client start-up and no connection set-up is in it). No client of the proxy's chat endpoint can be
+  faster than the second floor, whatever it does at start-up.
 
-It prints medians, the ratio routing-guard / peer, the time per route, and the CPU time each side
+It prints medians, the ratio of each to the peer, the time per route, and the CPU time each side
 used (the proxy's from /proc, routing-guard's from its process): where a figure is bound by CPU,
-these say whose. Nothing outside loopback
-is contacted; the proxy and the upstream stop with the script.
+these say whose. Nothing outside loopback is contacted; the proxy and the upstream stop with the
+script.
 """
 
 from __future__ import annotations
@@ -151,6 +157,56 @@ def time_health(proxy: LiteLLMProxy, n: int) -> float:
     return wall
 
 
+# The floors: the same requests as routing-guard's check (one per route, one unknown model), sent all
+# at once. argv: proxy root, routes, batches (the last one is timed and printed, in seconds).
+FLOOR_CLIENT = """
+import asyncio, sys, time
+import httpx
+root, n, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+body = {"messages": [{"role": "user", "content": "Reply with OK."}], "max_tokens": 16}
+async def batch(client):
+    models = [f"route-model-{i:03d}" for i in range(n)] + ["routing-guard-invalid-model-id"]
+    posts = [client.post(root + "/v1/chat/completions", json={**body, "model": m}) for m in models]
+    codes = [r.status_code for r in await asyncio.gather(*posts)]
+    if codes[:-1] != [200] * n or codes[-1] < 400:
+        sys.exit(f"unexpected answers: {codes}")
+async def main():
+    limits = httpx.Limits(max_connections=n + 1)
+    headers = {"Authorization": "Bearer " + sys.argv[4]}
+    async with httpx.AsyncClient(limits=limits, headers=headers, timeout=120) as client:
+        for _ in range(batches):
+            start = time.perf_counter()
+            await batch(client)
+    print(time.perf_counter() - start)
+asyncio.run(main())
+"""
+
+
+def time_bare_client(proxy: LiteLLMProxy, n: int) -> float:
+    """A bare Python client, spawned, sending the check's requests once: spawn to exit."""
+    start = time.perf_counter()
+    floor_client(proxy, n, batches=1)
+    return time.perf_counter() - start
+
+
+def time_chat_path(proxy: LiteLLMProxy, n: int) -> float:
+    """The same requests from a client that is already running and connected (its second batch)."""
+    return floor_client(proxy, n, batches=2)
+
+
+def floor_client(proxy: LiteLLMProxy, n: int, batches: int) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", FLOOR_CLIENT, proxy.root, str(n), str(batches), MASTER_KEY],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the floor client failed on {n} routes: {done.stderr[-500:]}")
+    return float(done.stdout)
+
+
 def find_cli() -> list[str]:
     own = Path(sys.executable).with_name("routing-guard")
     if own.is_file():
@@ -196,10 +252,11 @@ def main() -> int:
     print(f"\n{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, repeat {args.repeat}\n")
     print(
         "| routes | LiteLLM `/health` | `routing-guard check` (defaults) | ratio | check per route "
+        "| floor: bare client (ratio) | floor: proxy's chat path (ratio) "
         "| proxy CPU in `/health` | proxy CPU in the check | routing-guard's CPU |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    ratios: dict[int, float] = {}
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ratios: dict[int, tuple[float, float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="rg-peer-") as tmp, FakeGateway(delay=args.delay) as upstream:
         for n in sizes:
             config, routing = Path(tmp, f"litellm-{n}.yaml"), Path(tmp, f"routing-{n}.yml")
@@ -211,6 +268,7 @@ def main() -> int:
                 time_health(proxy, n)  # warm both paths once: first calls build LiteLLM's clients
                 time_check(cli, routing, n)
                 health, check, health_cpu, check_cpu, ours_cpu = [], [], [], [], []
+                bare, chat_path = [], []
                 for _ in range(args.repeat):
                     before = proxy_cpu(proxy)
                     health.append(time_health(proxy, n))
@@ -219,20 +277,30 @@ def main() -> int:
                     check.append(time_check(cli, routing, n))
                     check_cpu.append(proxy_cpu(proxy) - before)
                     ours_cpu.append(children_cpu() - before_ours)
+                    bare.append(time_bare_client(proxy, n))
+                    chat_path.append(time_chat_path(proxy, n))
             finally:
                 proxy.stop()
             peer, ours = statistics.median(health), statistics.median(check)
-            ratios[n] = ours / peer
+            bare_s, path_s = statistics.median(bare), statistics.median(chat_path)
+            ratios[n] = (ours / peer, bare_s / peer, path_s / peer)
             print(
                 f"| {n} | {peer:.2f} s | {ours:.2f} s | {ours / peer:.2f}x | {ours / n * 1000:.1f} ms "
+                f"| {bare_s:.2f} s ({bare_s / peer:.2f}x) | {path_s:.2f} s ({path_s / peer:.2f}x) "
                 f"| {statistics.median(health_cpu):.2f} s | {statistics.median(check_cpu):.2f} s "
                 f"| {statistics.median(ours_cpu):.2f} s |",
                 flush=True,
             )
     if GOAL_ROUTES in ratios:
-        ratio = ratios[GOAL_ROUTES]
+        ratio, bare_ratio, path_ratio = ratios[GOAL_ROUTES]
         verdict = "met" if ratio <= GOAL_RATIO else f"NOT met ({ratio / GOAL_RATIO:.2f}x over the goal)"
         print(f"\nGoal: {GOAL_ROUTES} routes within {GOAL_RATIO}x of LiteLLM's /health: {verdict}.")
+        print(
+            f"The same requests cost the proxy's chat path alone {path_ratio:.2f}x its /health, and a "
+            f"bare client {bare_ratio:.2f}x: routing-guard's own share is {ratio - bare_ratio:+.2f}x "
+            f"over the bare client"
+            f"{' (the goal is below the chat-path floor)' if path_ratio > GOAL_RATIO else ''}."
+        )
     return 0
 
 
