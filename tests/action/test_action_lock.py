@@ -160,3 +160,20 @@ def test_the_pr_gate_probes_and_shows_a_changed_lock_entry(
     ).replace("\\", "")
     other = next(line for line in summary.splitlines() if line.startswith("| commit-message |"))
     assert "unchanged" in other
+
+
+def test_mode_lock_never_writes_through_a_symlinked_folder(
+    action: Action, capsys: pytest.CaptureFixture[str], httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """A pull request that makes the lock's folder a symlink to somewhere else gets nothing written
+    there (neither the lock nor a temporary file): the routing file beside it is refused first."""
+    url = fake_gateway(httpserver, {"gpt-4o": "gpt-4o-2024-08-06"})
+    outside = tmp_path / "outside-the-workspace"
+    outside.mkdir()
+    write_routing(outside, url, {"code-generation": "gpt-4o"})
+    (action.workspace / ".github").symlink_to(outside / ".github")
+    code = action.run(capsys, api_key=KEY, mode="lock", retries="0")
+    assert sorted(p.name for p in (outside / ".github").iterdir()) == ["model-routing.yml"]
+    assert code == 2, action.stdout
+    [error] = action.annotations("error")
+    assert "must be inside the workspace" in error
