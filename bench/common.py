@@ -143,7 +143,7 @@ def machine_facts(curl: str | None) -> None:
     with contextlib.suppress(OSError):
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     versions = []
-    for dist in ("routing-guard", "httpx", "httpcore", "h2", "pydantic", "jsonschema", "PyYAML", "trio"):
+    for dist in ("routing-guard", "httpx", "httpcore", "h2", "jsonschema", "PyYAML", "trio"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions.append(f"{dist} {metadata.version(dist)}")
     curl_version = "not installed"

@@ -35,7 +35,7 @@ def main() -> None:
     key = os.environ.get(cli.KEY_ENV, "")
     redactor = Redactor([key])
     marks["redactor"] = time.time()
-    config = load_config(RoutingFile(args.routing_file))  # imports yaml, jsonschema, pydantic models
+    config = load_config(RoutingFile(args.routing_file))  # imports yaml, jsonschema
     marks["load_config"] = time.time()
     from routing_guard import report
     from routing_guard.check import CheckOptions, run_check

@@ -17,17 +17,17 @@ from common import fmt_ms, median
 COST_PROBES: tuple[tuple[str, str, str], ...] = (
     ("import yaml", "", "import yaml"),
     ("import jsonschema", "", "import jsonschema"),
-    ("import pydantic", "", "import pydantic"),
-    (
-        "routing_guard.config (3 pydantic models) after pydantic",
-        "import pydantic",
-        "import routing_guard.config",
-    ),
+    ("routing_guard.config (the routing config's dataclasses)", "", "import routing_guard.config"),
     ("import routing_guard.routing (yaml + jsonschema + config)", "", "import routing_guard.routing"),
     ("import routing_guard.cli", "", "import routing_guard.cli"),
     ("import asyncio", "", "import asyncio"),
     ("import ssl", "", "import ssl"),
     ("import httpx (httpcore is imported lazily)", "", "import httpx"),
+    (
+        "import httpx, its CLI marked absent (as routing_guard/__init__.py does)",
+        "import sys; sys.modules['httpx._main'] = None",
+        "import httpx",
+    ),
     ("import httpcore after httpx", "import httpx", "import httpcore"),
     (
         "import httpcore after httpx, trio hidden",
@@ -141,7 +141,7 @@ def print_importtime(title: str, rows: list[ImportRow]) -> set[str]:
     print(
         f"\nhttpx imported: {'YES' if 'httpx' in modules else 'no'}; "
         f"jsonschema: {'YES' if 'jsonschema' in modules else 'no'}; "
-        f"pydantic: {'YES' if 'pydantic' in modules else 'no'}\n"
+        f"httpx's CLI (click, rich): {'YES' if 'click' in modules or 'rich' in modules else 'no'}\n"
     )
     return modules
 
