@@ -15,8 +15,11 @@ For each size N it times, alternately and `--repeat` times:
   unknown ID), which is the work routing-guard asks of the proxy: a bare client (a dozen lines of
   httpx and asyncio, spawned like routing-guard, judging nothing), and the proxy's own chat path
   (the same requests timed inside an already-running client, after one untimed batch, so no
-  client start-up and no connection set-up is in it). No client of the proxy's chat endpoint can be
-  faster than the second floor, whatever it does at start-up.
+  client start-up and no connection set-up is in it). No client of the proxy's chat endpoint can
+  be faster than the second floor, whatever it does at start-up.
+
+Before each timed measurement the proxy is left to settle (LiteLLM logs each completion after it
+has answered, so a measurement right after another would pay for part of the one before).
 
 It prints medians, the ratio of each to the peer, the time per route, and the CPU time each side
 used (the proxy's from /proc, routing-guard's from its process): where a figure is bound by CPU,
@@ -50,6 +53,10 @@ GOAL_RATIO = 1.25
 START_S = 120.0
 START_PER_DEPLOYMENT_S = 0.5
 GOAL_ROUTES = 24
+# Before each timed measurement: the proxy counts as settled once it used under 10 ms of CPU in 300 ms.
+SETTLE_WINDOW_S = 0.3
+SETTLE_IDLE_CPU_S = 0.01
+SETTLE_MAX_S = 30.0
 PROXY_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     "LITELLM_MODE": "PRODUCTION",
@@ -130,6 +137,19 @@ class LiteLLMProxy:
         self.log.close()
 
 
+def settle(proxy: LiteLLMProxy) -> None:
+    """Wait until the proxy has finished the work a previous measurement left it (LiteLLM logs each
+    completion after it has answered), so no measurement pays for the one before."""
+    deadline = time.monotonic() + SETTLE_MAX_S
+    before = proxy_cpu(proxy)
+    while time.monotonic() < deadline:
+        time.sleep(SETTLE_WINDOW_S)
+        now = proxy_cpu(proxy)
+        if now - before < SETTLE_IDLE_CPU_S:
+            return
+        before = now
+
+
 def proxy_cpu(proxy: LiteLLMProxy) -> float:
     """CPU seconds the proxy process has used so far (user + system, from /proc)."""
     fields = Path(f"/proc/{proxy.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -158,7 +178,8 @@ def time_health(proxy: LiteLLMProxy, n: int) -> float:
 
 
 # The floors: the same requests as routing-guard's check (one per route, one unknown model), sent all
-# at once. argv: proxy root, routes, batches (the last one is timed and printed, in seconds).
+# at once. argv: proxy root, routes, batches (the last one is timed and printed, in seconds), key.
+# Between batches it prints "settle" and waits for a line on stdin.
 FLOOR_CLIENT = """
 import asyncio, sys, time
 import httpx
@@ -174,7 +195,10 @@ async def main():
     limits = httpx.Limits(max_connections=n + 1)
     headers = {"Authorization": "Bearer " + sys.argv[4]}
     async with httpx.AsyncClient(limits=limits, headers=headers, timeout=120) as client:
-        for _ in range(batches):
+        for i in range(batches):
+            if i:  # the script lets the proxy settle, then says go
+                print("settle", flush=True)
+                sys.stdin.readline()
             start = time.perf_counter()
             await batch(client)
     print(time.perf_counter() - start)
@@ -195,16 +219,24 @@ def time_chat_path(proxy: LiteLLMProxy, n: int) -> float:
 
 
 def floor_client(proxy: LiteLLMProxy, n: int, batches: int) -> float:
-    done = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-c", FLOOR_CLIENT, proxy.root, str(n), str(batches), MASTER_KEY],
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
-        timeout=600,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"the floor client failed on {n} routes: {done.stderr[-500:]}")
-    return float(done.stdout)
+    assert process.stdin is not None and process.stdout is not None
+    for _ in range(batches - 1):
+        if process.stdout.readline().strip() != "settle":
+            break
+        settle(proxy)
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    out, err = process.communicate(timeout=600)
+    if process.returncode != 0:
+        raise RuntimeError(f"the floor client failed on {n} routes: {err[-500:]}")
+    return float(out)
 
 
 def find_cli() -> list[str]:
@@ -270,14 +302,18 @@ def main() -> int:
                 health, check, health_cpu, check_cpu, ours_cpu = [], [], [], [], []
                 bare, chat_path = [], []
                 for _ in range(args.repeat):
+                    settle(proxy)
                     before = proxy_cpu(proxy)
                     health.append(time_health(proxy, n))
                     health_cpu.append(proxy_cpu(proxy) - before)
+                    settle(proxy)
                     before, before_ours = proxy_cpu(proxy), children_cpu()
                     check.append(time_check(cli, routing, n))
                     check_cpu.append(proxy_cpu(proxy) - before)
                     ours_cpu.append(children_cpu() - before_ours)
+                    settle(proxy)
                     bare.append(time_bare_client(proxy, n))
+                    settle(proxy)
                     chat_path.append(time_chat_path(proxy, n))
             finally:
                 proxy.stop()
