@@ -23,7 +23,9 @@ from routing_guard.listing import (
     MAX_LISTING,
     ListedModel,
     Listing,
+    add_page,
     listing_summary,
+    next_page_url,
     read_listing,
     retirement_warning,
 )
@@ -488,10 +490,17 @@ class Checker:
     # -- model listing -------------------------------------------------------------------------
 
     async def listing(self, prober: Prober) -> Listing:
+        """GET {base}/models, and its later pages where the answer says there are more."""
         protocol = PROTOCOLS[self.config.gateway.api]
         url = endpoint(self.base, "/models")
-        exchange = await prober.get(url, self.headers(protocol), max_body=MAX_LISTING)
-        return read_listing(exchange, url)
+        listing = read_listing(await prober.get(url, self.headers(protocol), max_body=MAX_LISTING), url)
+        number = 1
+        while listing.next_after is not None:
+            number += 1
+            page_url = next_page_url(url, listing.next_after)
+            exchange = await prober.get(page_url, self.headers(protocol), max_body=MAX_LISTING - listing.size)
+            add_page(listing, read_listing(exchange, page_url), number)
+        return listing
 
     def listed(self, route: Route, listing: Listing) -> ListedModel | None:
         """The listing's entry for a route, by the matching rules its live check uses."""

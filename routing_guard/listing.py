@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from routing_guard.probe import Exchange
 from routing_guard.results import Verdict
@@ -35,6 +36,10 @@ DATE_FIELDS = (
 WARN_DAYS = 30
 # OpenRouter's listing is over 1 MiB; a listing this large is no listing routing-guard can use.
 MAX_LISTING = 32 * 1024 * 1024
+# Anthropic's listing comes in pages (20 models unless `limit` says more, at most 1000), each saying
+# `has_more` and its `last_id`, which the next page's `after_id` continues from.
+PAGE_LIMIT = 1000
+MAX_PAGES = 10
 
 
 @dataclass
@@ -52,6 +57,8 @@ class Listing:
     failure: str | None = None
     failure_verdict: Verdict = "bad_response"
     failure_hint: str = ""
+    next_after: str | None = None  # the answer says more pages follow, after this ID
+    size: int = 0  # characters read so far, every page together
 
     def find(self, model: str, *, strict: bool = False, accept: tuple[str, ...] = ()) -> ListedModel | None:
         """The listed entry for a routed ID by the live check's matching rules: the ID itself, else
@@ -143,7 +150,44 @@ def read_listing(exchange: Exchange, url: str) -> Listing:
             continue
         entry = ListedModel(item["id"], _context_window(item), _retires(item))
         listing.models.setdefault(entry.id, entry)
+    listing.size = len(exchange.text)
+    last_id = doc.get("last_id") if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and doc.get("has_more") is True and isinstance(last_id, str) and last_id:
+        listing.next_after = last_id
     return listing
+
+
+def next_page_url(url: str, after_id: str) -> str:
+    """The listing URL for the page after `after_id`, its own query (Azure's api-version) kept."""
+    parts = urlsplit(url)
+    page = [("after_id", after_id), ("limit", str(PAGE_LIMIT))]
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *page]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def add_page(listing: Listing, page: Listing, number: int) -> None:
+    """Join a later page to the listing; the listing fails when the page does, or when the pages
+    repeat a cursor, pass MAX_PAGES or MAX_LISTING: an incomplete listing could miss a routed model."""
+    listing.attempts += page.attempts
+    if page.failure is not None:
+        listing.failure = f"page {number}: {page.failure}"
+        listing.failure_verdict, listing.failure_hint = page.failure_verdict, page.failure_hint
+        listing.next_after = None
+        return
+    for model_id, entry in page.models.items():
+        listing.models.setdefault(model_id, entry)
+    listing.size += page.size
+    cursor, listing.next_after = listing.next_after, page.next_after
+    if listing.next_after is None:
+        return
+    if listing.next_after == cursor:
+        listing.failure = f"page {number} points back to itself (after_id {listing.next_after[:100]})"
+    elif number >= MAX_PAGES:
+        listing.failure = f"the listing goes on past {MAX_PAGES} pages (not read further)"
+    elif listing.size >= MAX_LISTING:
+        listing.failure = f"the listing is larger than {MAX_LISTING // 1024 // 1024} MiB (not read further)"
+    if listing.failure is not None:
+        listing.next_after = None
 
 
 def retirement_warning(entry: ListedModel, today: dt.date | None = None) -> str | None:

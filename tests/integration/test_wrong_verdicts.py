@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.support.gateway_fixtures import (
+    KEY,
     anthropic_message,
     by_model,
     chat_chunk,
@@ -706,6 +707,81 @@ def test_models_only_finds_an_alias_by_the_snapshot_the_listing_carries(
     assert run.route("gone")["verdict"] == "not_listed"
     assert "2 of 4 routed model ID(s) listed" in run.report["models_preflight"]
     assert run.exit_code == 1
+
+
+def anthropic_pages(models: list[str]) -> Any:
+    """GET /v1/models as Anthropic pages it: newest first, 20 per page unless `limit` (1 to 1000) says
+    otherwise, continued by `after_id`; each page says `has_more`, `first_id` and `last_id`."""
+
+    def handler(request: Request) -> Response:
+        limit = min(max(int(request.args.get("limit", 20)), 1), 1000)
+        after = request.args.get("after_id")
+        start = models.index(after) + 1 if after else 0
+        page = models[start : start + limit]
+        doc = {
+            "data": [{"type": "model", "id": m, "display_name": m} for m in page],
+            "has_more": start + limit < len(models),
+            "first_id": page[0] if page else None,
+            "last_id": page[-1] if page else None,
+        }
+        return json_response(doc)
+
+    return handler
+
+
+def test_models_only_reads_every_page_of_anthropics_listing(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Anthropic's listing gives 20 models a page: a routed model on a later page was `not_listed`
+    (exit 1 on a healthy gateway). The pages are followed by `after_id`, 1000 at a time."""
+    models = [f"claude-model-{i:02d}-20250101" for i in range(45)]
+    httpserver.expect_request(MODELS, method="GET").respond_with_handler(anthropic_pages(models))
+    routing = routing_file(
+        tmp_path,
+        {"first": models[0], "last": models[-1], "gone": "claude-3-opus-20240229"},
+        base_url=gateway_url(httpserver),
+        api="anthropic-messages",
+    )
+    run = run_check(capsys, routing, "--models-only")
+    assert run.route("first")["verdict"] == "pass"
+    assert run.route("last")["verdict"] == "pass", run.route("last")
+    assert run.route("gone")["verdict"] == "not_listed"
+    gets = [request for request, _ in httpserver.log if request.path == MODELS]
+    assert [dict(request.args) for request in gets] == [{}, {"after_id": models[19], "limit": "1000"}]
+    assert all(request.headers["x-api-key"] == KEY for request in gets)
+    assert run.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("second_page", "says"),
+    [
+        (
+            json_response({"data": [], "has_more": True, "last_id": "claude-a"}),
+            "page 2 points back to itself",
+        ),
+        (json_response({"error": {"type": "api_error", "message": "Overloaded"}}, 529), "page 2: HTTP 529"),
+    ],
+)
+def test_a_listing_whose_later_page_loops_or_fails_is_not_used(
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    second_page: Response,
+    says: str,
+) -> None:
+    """A listing that cannot be read to its end could be missing the routed model: it is unusable
+    (the verdict says why), never read as complete and never followed round in a loop."""
+    first = {"data": [{"type": "model", "id": "claude-a"}], "has_more": True, "last_id": "claude-a"}
+    httpserver.expect_ordered_request(MODELS, method="GET").respond_with_json(first)
+    httpserver.expect_ordered_request(MODELS, method="GET").respond_with_response(second_page)
+    routing = routing_file(
+        tmp_path, {"review": "claude-b"}, base_url=gateway_url(httpserver), api="anthropic-messages"
+    )
+    run = run_check(capsys, routing, "--models-only", "--retries", "0")
+    entry = run.route("review")
+    assert entry["verdict"] != "pass" and entry["verdict"] != "not_listed", entry
+    assert says in entry["notes"], entry
+    assert len([request for request, _ in httpserver.log if request.path == MODELS]) == 2
 
 
 def test_models_only_without_a_listing_endpoint_says_which_url(
