@@ -14,9 +14,9 @@ For each size N it times, alternately and `--repeat` times:
 - two floors for the same N + 1 chat requests through the same proxy (N route models and one
   unknown ID), which is the work routing-guard asks of the proxy: a bare client (a dozen lines of
   httpx and asyncio, spawned like routing-guard, judging nothing), and the proxy's own chat path
-  (the same requests timed inside an already-running client, after one untimed batch, so no
-  client start-up and no connection set-up is in it). No client of the proxy's chat endpoint can
-  be faster than the second floor, whatever it does at start-up.
+  (the same requests timed inside a client that is already running and has sent them once
+  untimed, so no start-up or import is in it; only the connections are new). No client of the
+  proxy's chat endpoint can be faster than the second floor, whatever it does at start-up.
 
 Before each timed measurement the proxy is left to settle (LiteLLM logs each completion after it
 has answered, so a measurement right after another would pay for part of the one before).
@@ -194,14 +194,16 @@ async def batch(client):
 async def main():
     limits = httpx.Limits(max_connections=n + 1)
     headers = {"Authorization": "Bearer " + sys.argv[4]}
-    async with httpx.AsyncClient(limits=limits, headers=headers, timeout=120) as client:
-        for i in range(batches):
-            if i:  # the script lets the proxy settle, then says go
-                print("settle", flush=True)
-                sys.stdin.readline()
+    for i in range(batches):
+        if i:  # the script lets the proxy settle, then says go
+            print("settle", flush=True)
+            sys.stdin.readline()
+        # a new client each batch: the proxy closes idle keep-alive connections while it settles
+        async with httpx.AsyncClient(limits=limits, headers=headers, timeout=120) as client:
             start = time.perf_counter()
             await batch(client)
-    print(time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+    print(elapsed)
 asyncio.run(main())
 """
 
@@ -214,7 +216,7 @@ def time_bare_client(proxy: LiteLLMProxy, n: int) -> float:
 
 
 def time_chat_path(proxy: LiteLLMProxy, n: int) -> float:
-    """The same requests from a client that is already running and connected (its second batch)."""
+    """The same requests from a client that is already running (its second batch)."""
     return floor_client(proxy, n, batches=2)
 
 
