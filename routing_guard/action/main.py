@@ -146,7 +146,18 @@ class Step:
     def lock_path(self) -> str | None:
         """The `lock-file` input as a path inside the workspace (None: auto, or `none`)."""
         value = self.inputs.lock_file
-        if value is None or value == "none":
+        if value == "none":
+            return None
+        if value is None:
+            from routing_guard.files import inside
+            from routing_guard.lock import default_lock_path
+
+            default = default_lock_path(Path(self.path))
+            if not inside(self.workspace, default):  # a committed symlink: its target is not read
+                raise ActionError(
+                    "routing-guard: lock file outside the workspace",
+                    f"`{default}` leads outside the workspace (a symlink?); the lock must be a file in it",
+                )
             return None
         resolved = (self.workspace / Path(value)).resolve()
         if not resolved.is_relative_to(self.workspace.resolve()):

@@ -162,18 +162,24 @@ def test_the_pr_gate_probes_and_shows_a_changed_lock_entry(
     assert "unchanged" in other
 
 
-def test_mode_lock_never_writes_through_a_symlinked_folder(
+def test_a_lock_that_is_a_symlink_out_of_the_workspace_is_neither_read_nor_written_through(
     action: Action, capsys: pytest.CaptureFixture[str], httpserver: HTTPServer, tmp_path: Path
 ) -> None:
-    """A pull request that makes the lock's folder a symlink to somewhere else gets nothing written
-    there (neither the lock nor a temporary file): the routing file beside it is refused first."""
+    """A pull request can commit the default lock as a symlink to a runner file outside the
+    workspace. Read as a lock, its field names came back in the error ("unknown field 'SECRETKEY'"),
+    and `mode: lock` read it before replacing the link: now every mode refuses it, reading nothing."""
     url = fake_gateway(httpserver, {"gpt-4o": "gpt-4o-2024-08-06"})
-    outside = tmp_path / "outside-the-workspace"
-    outside.mkdir()
-    write_routing(outside, url, {"code-generation": "gpt-4o"})
-    (action.workspace / ".github").symlink_to(outside / ".github")
-    code = action.run(capsys, api_key=KEY, mode="lock", retries="0")
-    assert sorted(p.name for p in (outside / ".github").iterdir()) == ["model-routing.yml"]
-    assert code == 2, action.stdout
-    [error] = action.annotations("error")
-    assert "must be inside the workspace" in error
+    write_routing(action.workspace, url, {"code-generation": "gpt-4o"})
+    secret_file = tmp_path / "runner-secrets.json"
+    secret = '{"version": 1, "SECRETKEY-0xdeadbeef": "SECRET-VALUE"}\n'
+    secret_file.write_text(secret)
+    (action.workspace / LOCK).symlink_to(secret_file)
+    for mode in ("check", "validate", "lock"):
+        assert action.run(capsys, api_key=KEY, mode=mode, retries="0") == 2, (mode, action.stdout)
+        [error] = action.annotations("error")
+        assert "leads outside the workspace" in error and LOCK in error, (mode, error)
+        assert "SECRET" not in action.stdout and "deadbeef" not in action.stdout, mode
+        assert "SECRET" not in action.summary_text(), mode
+    assert secret_file.read_text() == secret
+    assert (action.workspace / LOCK).is_symlink()
+    assert [request for request, _ in httpserver.log] == []  # refused before any probe
