@@ -498,7 +498,8 @@ class Checker:
         while listing.next_after is not None:
             number += 1
             page_url = next_page_url(url, listing.next_after)
-            exchange = await prober.get(page_url, self.headers(protocol), max_body=MAX_LISTING - listing.size)
+            budget = MAX_LISTING - listing.size  # every page together stays under MAX_LISTING
+            exchange = await prober.get(page_url, self.headers(protocol), max_body=max(budget, 1))
             add_page(listing, read_listing(exchange, page_url), number)
         return listing
 

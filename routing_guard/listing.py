@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from routing_guard.probe import Exchange
 from routing_guard.results import Verdict
@@ -58,7 +58,8 @@ class Listing:
     failure_verdict: Verdict = "bad_response"
     failure_hint: str = ""
     next_after: str | None = None  # the answer says more pages follow, after this ID
-    size: int = 0  # characters read so far, every page together
+    size: int = 0  # bytes read so far, every page together
+    cursors: set[str] = field(default_factory=set)  # the after_id of every page asked for so far
 
     def find(self, model: str, *, strict: bool = False, accept: tuple[str, ...] = ()) -> ListedModel | None:
         """The listed entry for a routed ID by the live check's matching rules: the ID itself, else
@@ -150,19 +151,21 @@ def read_listing(exchange: Exchange, url: str) -> Listing:
             continue
         entry = ListedModel(item["id"], _context_window(item), _retires(item))
         listing.models.setdefault(entry.id, entry)
-    listing.size = len(exchange.text)
-    last_id = doc.get("last_id") if isinstance(doc, dict) else None
-    if isinstance(doc, dict) and doc.get("has_more") is True and isinstance(last_id, str) and last_id:
-        listing.next_after = last_id
+    listing.size = len(exchange.text.encode("utf-8", "surrogatepass"))
+    if isinstance(doc, dict) and doc.get("has_more") is True:
+        last_id = doc.get("last_id")
+        if isinstance(last_id, str) and last_id:
+            listing.next_after = last_id
+        else:  # more pages, and no way to ask for them
+            listing.failure = "the listing says it has more pages but gives no `last_id` to continue from"
     return listing
 
 
 def next_page_url(url: str, after_id: str) -> str:
     """The listing URL for the page after `after_id`, its own query (Azure's api-version) kept."""
     parts = urlsplit(url)
-    page = [("after_id", after_id), ("limit", str(PAGE_LIMIT))]
-    query = [*parse_qsl(parts.query, keep_blank_values=True), *page]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    page = urlencode([("after_id", after_id), ("limit", str(PAGE_LIMIT))])
+    return urlunsplit(parts._replace(query=f"{parts.query}&{page}" if parts.query else page))
 
 
 def add_page(listing: Listing, page: Listing, number: int) -> None:
@@ -170,6 +173,7 @@ def add_page(listing: Listing, page: Listing, number: int) -> None:
     repeat a cursor, pass MAX_PAGES or MAX_LISTING: an incomplete listing could miss a routed model."""
     listing.attempts += page.attempts
     if page.failure is not None:
+        listing.status = page.status
         listing.failure = f"page {number}: {page.failure}"
         listing.failure_verdict, listing.failure_hint = page.failure_verdict, page.failure_hint
         listing.next_after = None
@@ -177,11 +181,14 @@ def add_page(listing: Listing, page: Listing, number: int) -> None:
     for model_id, entry in page.models.items():
         listing.models.setdefault(model_id, entry)
     listing.size += page.size
-    cursor, listing.next_after = listing.next_after, page.next_after
+    if listing.next_after is not None:
+        listing.cursors.add(listing.next_after)
+    listing.next_after = page.next_after
     if listing.next_after is None:
         return
-    if listing.next_after == cursor:
-        listing.failure = f"page {number} points back to itself (after_id {listing.next_after[:100]})"
+    if listing.next_after in listing.cursors:
+        cursor = listing.next_after[:100]
+        listing.failure = f"page {number} points back to an earlier page (after_id {cursor})"
     elif number >= MAX_PAGES:
         listing.failure = f"the listing goes on past {MAX_PAGES} pages (not read further)"
     elif listing.size >= MAX_LISTING:

@@ -757,7 +757,7 @@ def test_models_only_reads_every_page_of_anthropics_listing(
     [
         (
             json_response({"data": [], "has_more": True, "last_id": "claude-a"}),
-            "page 2 points back to itself",
+            "page 2 points back to an earlier page",
         ),
         (json_response({"error": {"type": "api_error", "message": "Overloaded"}}, 529), "page 2: HTTP 529"),
     ],
@@ -782,6 +782,39 @@ def test_a_listing_whose_later_page_loops_or_fails_is_not_used(
     assert entry["verdict"] != "pass" and entry["verdict"] != "not_listed", entry
     assert says in entry["notes"], entry
     assert len([request for request, _ in httpserver.log if request.path == MODELS]) == 2
+    if "529" in says:
+        assert entry["http_status"] == 529  # the failed page's status, not the first page's 200
+
+
+def test_a_listing_that_cycles_or_gives_no_cursor_is_not_used(
+    httpserver: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pages A -> B -> A stop at the repeat (not after MAX_PAGES); `has_more` without a `last_id`
+    is no complete listing either. The base URL's own query is sent as written on every page."""
+
+    def cycling(request: Request) -> Response:
+        after = request.args.get("after_id")
+        nxt = {None: "claude-a", "claude-a": "claude-b", "claude-b": "claude-a"}[after]
+        return json_response({"data": [{"type": "model", "id": nxt}], "has_more": True, "last_id": nxt})
+
+    httpserver.expect_request(MODELS, method="GET").respond_with_handler(cycling)
+    base = gateway_url(httpserver) + "?api-version=2024-10-21&flag"
+    routing = routing_file(tmp_path, {"review": "claude-c"}, base_url=base, api="anthropic-messages")
+    run = run_check(capsys, routing, "--models-only", "--retries", "0")
+    assert "page 3 points back to an earlier page (after_id claude-a)" in run.route("review")["notes"]
+    queries = [request.query_string.decode() for request, _ in httpserver.log]
+    assert queries == [
+        "api-version=2024-10-21&flag",
+        "api-version=2024-10-21&flag&after_id=claude-a&limit=1000",
+        "api-version=2024-10-21&flag&after_id=claude-b&limit=1000",
+    ]
+
+    httpserver.clear()
+    no_cursor = {"data": [{"type": "model", "id": "claude-c"}], "has_more": True}
+    httpserver.expect_request(MODELS, method="GET").respond_with_json(no_cursor)
+    run = run_check(capsys, routing, "--models-only", "--retries", "0")
+    assert run.route("review")["verdict"] != "pass"
+    assert "gives no `last_id`" in run.route("review")["notes"]
 
 
 def test_models_only_without_a_listing_endpoint_says_which_url(
