@@ -40,7 +40,9 @@ class Gateway:
     allow_insecure_http: bool = False
     gateway_key_header: str | None = None  # carries ROUTING_GUARD_GATEWAY_KEY (the gateway's own secret)
     gateway_key_scheme: Literal["plain", "bearer"] = "plain"
-    header_lines: dict[str, int] = field(default_factory=dict)  # each header's line in the routing file
+    # each header's line in the routing file: where to annotate, not what the gateway is (a comment
+    # added above it changes no gateway)
+    header_lines: dict[str, int] = field(default_factory=dict, compare=False)
 
     def base_for(self, api: Api) -> str:
         """The base URL a protocol's requests go to."""

@@ -117,7 +117,9 @@ def _build(parsed: Parsed) -> RoutingConfig:
         for listed in ("accept", "served"):
             if listed in fields:
                 fields[listed] = tuple(fields[listed])
+        if isinstance(fields.get("min_context"), float):  # the schema's integer allows 2.0e+5
+            fields["min_context"] = int(fields["min_context"])
         routes.append(Route(name=name, line=parsed.lines.get(("routes", name), 0), written=written, **fields))
     return RoutingConfig(
-        version=data["version"], gateway=gateway, routes=tuple(routes), source=Path(parsed.display)
+        version=int(data["version"]), gateway=gateway, routes=tuple(routes), source=Path(parsed.display)
     )

@@ -232,6 +232,16 @@ def test_diff_routes_gateway_change_changes_every_route() -> None:
     assert changes.gateway_changed and len(changes.changed) == 3
 
 
+def test_diff_routes_a_line_moved_changes_no_route() -> None:
+    """A comment added above the gateway moves every line (the headers' lines included): the routes
+    and the gateway are still the same, so a pull request probes none of them."""
+    with_header = BASE_ROUTING.replace("gateway:\n", "gateway:\n  headers:\n    x-team: platform\n", 1)
+    moved = "# reviewed by platform\n\n" + with_header
+    changes = diff_routes(routing(with_header), routing(moved))
+    assert not changes.gateway_changed and changes.to_probe == ()
+    assert [c.route for c in changes.unchanged] == ["code-generation", "commit-message", "test-repair"]
+
+
 def test_diff_routes_defaults_change_reaches_the_routes() -> None:
     with_defaults = BASE_ROUTING.replace("routes:\n", "defaults:\n  strict: true\nroutes:\n")
     changes = diff_routes(routing(BASE_ROUTING), routing(with_defaults))

@@ -130,6 +130,17 @@ def test_contract_example_loads_with_every_field() -> None:
     assert routes["code-generation"].line == 14
 
 
+def test_whole_numbers_written_as_floats_load_as_integers() -> None:
+    """The schema's `integer` accepts `2.0e+5` and `1.0`; the config holds them as ints, so a note
+    says `min_context 200000`, never `200000.0`."""
+    text = "version: 1.0\ngateway:\n  base_url: https://gw.example.com/v1\nroutes:\n"
+    text += "  review:\n    model: claude-sonnet-4-5\n    min_context: 2.0e+5\n"
+    config = load_routing_text(text, "model-routing.yml")
+    assert type(config.version) is int and config.version == 1
+    [review] = config.routes
+    assert type(review.min_context) is int and review.min_context == 200000
+
+
 def test_defaults_merge_into_routes_and_the_route_wins() -> None:
     text = """\
 version: 1
