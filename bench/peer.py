@@ -182,6 +182,7 @@ def time_health(proxy: LiteLLMProxy, n: int) -> float:
 # Between batches it prints "settle" and waits for a line on stdin.
 FLOOR_CLIENT = """
 import asyncio, sys, time
+sys.modules["httpx._main"] = None  # as routing-guard does: httpx's CLI (click, rich) is not imported
 import httpx
 root, n, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 body = {"messages": [{"role": "user", "content": "Reply with OK."}], "max_tokens": 16}
