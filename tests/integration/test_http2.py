@@ -9,25 +9,20 @@ protocol and how many connections are observations (tests/support/h2_gateway.py)
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import ssl
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import trustme
 
 from tests.support.fault_servers import run_cli, write_routing
-from tests.support.live_server import free_port
+from tests.support.live_server import free_port, start_server
 
 REPO = Path(__file__).resolve().parents[2]
 ROUTES = 24
@@ -58,40 +53,23 @@ def start_hypercorn(tmp_path: Path, ca: trustme.CA, alpn: list[str]) -> Iterator
     ca.cert_pem.write_to_path(str(ca_file))
     config = tmp_path / "hypercorn.toml"
     config.write_text(f"alpn_protocols = {json.dumps(alpn)}\n", encoding="utf-8")
-    record, log = tmp_path / "requests.jsonl", tmp_path / "hypercorn.log"
+    record = tmp_path / "requests.jsonl"
     record.touch()
     port = free_port()
     argv = [sys.executable, "-m", "hypercorn", "tests.support.h2_gateway:app", "--config", str(config)]
     argv += ["--certfile", str(cert_file), "--keyfile", str(key_file), "--bind", f"127.0.0.1:{port}"]
-    with log.open("wb") as log_stream:
-        process = subprocess.Popen(
-            argv,
-            cwd=REPO,
-            env={**os.environ, "H2_GATEWAY_RECORD": str(record)},
-            stdout=log_stream,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    trust = ssl.create_default_context(cafile=str(ca_file))
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            assert process.poll() is None, f"hypercorn exited: {log.read_text(errors='replace')}"
-            try:
-                httpx.get(f"https://127.0.0.1:{port}/ready", verify=trust, timeout=2, trust_env=False)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, f"hypercorn not ready: {log.read_text(errors='replace')}"
-                time.sleep(0.2)
-        yield H2Gateway(f"https://127.0.0.1:{port}/v1", record, ca_file)
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # it may have exited (and the assert says why)
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with start_server(
+        "hypercorn",
+        argv,
+        port=port,
+        log_path=tmp_path / "hypercorn.log",
+        ready_path="/ready",
+        timeout=START_TIMEOUT_S,
+        env={**os.environ, "H2_GATEWAY_RECORD": str(record)},
+        cwd=REPO,
+        tls=ssl.create_default_context(cafile=str(ca_file)),
+    ) as server:
+        yield H2Gateway(server.base_url, record, ca_file)
 
 
 @pytest.fixture

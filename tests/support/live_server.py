@@ -7,20 +7,23 @@ PYTEST_DONT_REWRITE: imported by harness modules before pytest could register it
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+import pytest
 
 HOST = "127.0.0.1"
 STOP_TIMEOUT_S = 10.0
@@ -60,6 +63,7 @@ class ServerProcess:
     port: int
     log_path: Path
     ready_path: str
+    tls: ssl.SSLContext | None = None  # the context that trusts a server speaking HTTPS
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -68,11 +72,11 @@ class ServerProcess:
 
     @property
     def root_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/v1``: the base URL a routing file names."""
+        """``http(s)://127.0.0.1:PORT/v1``: the base URL a routing file names."""
         return f"{self.root_url}/v1"
 
     def is_running(self) -> bool:
@@ -90,7 +94,7 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         url = f"{self.root_url}{self.ready_path}"
         last = "no answer yet"
-        with httpx.Client(timeout=2.0, trust_env=False) as client:
+        with httpx.Client(timeout=2.0, trust_env=False, verify=self.tls or True) as client:
             while True:
                 code = self.process.poll()
                 if code is not None:
@@ -153,8 +157,10 @@ def start_server(
     timeout: float,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> ServerProcess:
-    """Start ``cmd`` (which must listen on 127.0.0.1:port) and return once ``ready_path`` is 200."""
+    """Start ``cmd`` (which must listen on 127.0.0.1:port) and return once ``ready_path`` is 200
+    (over HTTPS, trusted through ``tls``, when given)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         log.write(f"$ {' '.join(cmd)}\n".encode())
@@ -168,10 +174,35 @@ def start_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = ServerProcess(name=name, process=process, port=port, log_path=log_path, ready_path=ready_path)
+    server = ServerProcess(
+        name=name, process=process, port=port, log_path=log_path, ready_path=ready_path, tls=tls
+    )
     try:
         server.wait_ready(timeout)
     except BaseException:
         server.stop()
         raise
     return server
+
+
+_RUNNING: list[ServerProcess] = []
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Servers a session fixture started and pytest never got to tear down (an interrupted run)."""
+    while _RUNNING:
+        _RUNNING.pop().stop()
+
+
+def session_server(start: Callable[[], ServerProcess]) -> Iterator[ServerProcess]:
+    """The body of a session fixture: start the server (a start error fails the test, naming what
+    to install or the log tail), yield it, stop it, even if the run is interrupted."""
+    try:
+        server = start()
+    except (FileNotFoundError, ServerStartError) as exc:
+        pytest.fail(str(exc), pytrace=False)
+    _RUNNING.append(server)
+    yield server
+    server.stop()
+    _RUNNING.remove(server)

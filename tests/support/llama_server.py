@@ -22,14 +22,13 @@ PYTEST_DONT_REWRITE: imported by conftest.py and test modules, never registered 
 
 from __future__ import annotations
 
-import atexit
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.live_server import HOST, ServerProcess, ServerStartError, free_port, start_server
+from tests.support.live_server import HOST, ServerProcess, free_port, session_server, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LLAMA_VENV = REPO_ROOT / ".venv-llama"
@@ -88,28 +87,10 @@ def start_llama(log_path: Path, *, port: int | None = None) -> ServerProcess:
     )
 
 
-_RUNNING: list[ServerProcess] = []
-
-
-def _stop_all() -> None:
-    while _RUNNING:
-        _RUNNING.pop().stop()
-
-
-atexit.register(_stop_all)
-
-
 @pytest.fixture(scope="session")
 def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One llama.cpp server for the session, serving SmolLM2-135M as ``smollm2``."""
-    try:
-        server = start_llama(tmp_path_factory.mktemp("llama-logs") / "llama.log")
-    except (FileNotFoundError, ServerStartError) as exc:
-        pytest.fail(str(exc), pytrace=False)
-    _RUNNING.append(server)
-    yield server
-    server.stop()
-    _RUNNING.remove(server)
+    yield from session_server(lambda: start_llama(tmp_path_factory.mktemp("llama-logs") / "llama.log"))
 
 
 __all__ = ["INSTALL_SCRIPT", "MODEL_ALIAS", "llama", "model_path", "start_llama"]

@@ -23,7 +23,6 @@ PYTEST_DONT_REWRITE: imported by conftest.py and test modules, never registered 
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.support.live_server import HOST, ServerProcess, ServerStartError, free_port, start_server
+from tests.support.live_server import HOST, ServerProcess, free_port, session_server, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PORTKEY_DIR = REPO_ROOT / ".portkey"
@@ -74,28 +73,10 @@ def start_portkey(log_path: Path, *, port: int | None = None) -> ServerProcess:
     )
 
 
-_RUNNING: list[ServerProcess] = []
-
-
-def _stop_all() -> None:
-    while _RUNNING:
-        _RUNNING.pop().stop()
-
-
-atexit.register(_stop_all)
-
-
 @pytest.fixture(scope="session")
 def portkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One Portkey gateway for the session (requests carry their own config)."""
-    try:
-        gateway = start_portkey(tmp_path_factory.mktemp("portkey-logs") / "portkey.log")
-    except (FileNotFoundError, ServerStartError) as exc:
-        pytest.fail(str(exc), pytrace=False)
-    _RUNNING.append(gateway)
-    yield gateway
-    gateway.stop()
-    _RUNNING.remove(gateway)
+    yield from session_server(lambda: start_portkey(tmp_path_factory.mktemp("portkey-logs") / "portkey.log"))
 
 
 @pytest.fixture(scope="session")
