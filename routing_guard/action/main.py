@@ -144,28 +144,24 @@ class Step:
             return ref, None
 
     def lock_path(self) -> str | None:
-        """The `lock-file` input as a path inside the workspace (None: auto, or `none`)."""
+        """The `lock-file` input as a path inside the workspace (None: auto, or `none`). The lock
+        either names must resolve inside the workspace: a committed symlink's target is not read."""
+        from routing_guard.files import inside
+        from routing_guard.lock import default_lock_path
+
         value = self.inputs.lock_file
         if value == "none":
             return None
-        if value is None:
-            from routing_guard.files import inside
-            from routing_guard.lock import default_lock_path
-
-            default = default_lock_path(Path(self.path))
-            if not inside(self.workspace, default):  # a committed symlink: its target is not read
-                raise ActionError(
-                    "routing-guard: lock file outside the workspace",
-                    f"`{default}` leads outside the workspace (a symlink?); the lock must be a file in it",
-                )
-            return None
-        resolved = (self.workspace / Path(value)).resolve()
-        if not resolved.is_relative_to(self.workspace.resolve()):
+        path = Path(value) if value is not None else default_lock_path(Path(self.path))
+        if not inside(self.workspace, path):
+            named = f"input `lock-file` must name a file inside the workspace, not `{value}`"
             raise ActionError(
                 "routing-guard: lock file outside the workspace",
-                f"input `lock-file` must name a file inside the workspace, not `{value}`",
+                named if value is not None else f"`{path}` leads outside the workspace (a symlink?)",
             )
-        return str(resolved.relative_to(self.workspace.resolve()))
+        if value is None:
+            return None
+        return str((self.workspace / path).resolve().relative_to(self.workspace.resolve()))
 
     def default_lock(self) -> str:
         from routing_guard.lock import default_lock_path
