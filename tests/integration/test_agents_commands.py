@@ -11,13 +11,14 @@ from pytest_httpserver import HTTPServer
 from routing_guard.cli import main
 from tests.support.agent_repos import CLAUDE_LAYOUT, CODEX_LAYOUT, journal, lay_out, write
 from tests.support.gateway_fixtures import (
-    anthropic_message,
+    anthropic_stream,
     by_model,
     chat_completion,
     gateway_url,
     json_response,
     responses_object,
     run_check,
+    sse_response,
     use_key,
 )
 
@@ -168,35 +169,6 @@ def test_check_of_a_claude_route_sends_a_streamed_messages_request(
 ) -> None:
     use_key(monkeypatch)
     model = "gw-cc-settings-model"
-    stream = "".join(
-        f"event: {name}\ndata: {json.dumps(data)}\n\n"
-        for name, data in [
-            (
-                "message_start",
-                {"type": "message_start", "message": {**anthropic_message(model, None), "content": []}},
-            ),
-            (
-                "content_block_start",
-                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            ),
-            (
-                "content_block_delta",
-                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "pong"}},
-            ),
-            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            (
-                "message_delta",
-                {
-                    "type": "message_delta",
-                    "delta": {"stop_reason": "end_turn"},
-                    "usage": {"output_tokens": 1},
-                },
-            ),
-            ("message_stop", {"type": "message_stop"}),
-        ]
-    )
-    from werkzeug import Response
-
     not_found = json_response(
         {
             "type": "error",
@@ -205,7 +177,7 @@ def test_check_of_a_claude_route_sends_a_streamed_messages_request(
         404,
     )
     httpserver.expect_request("/v1/messages").respond_with_handler(
-        by_model({model: Response(stream, content_type="text/event-stream")}, not_found)
+        by_model({model: sse_response(anthropic_stream(model), done=False)}, not_found)
     )
     # the gateway's own protocol (chat completions) keeps its error path
     chat_not_found = {

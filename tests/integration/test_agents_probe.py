@@ -13,37 +13,16 @@ from routing_guard.check import CheckOptions, run_check
 from routing_guard.redact import Redactor
 from routing_guard.routing import load_routing_text
 from tests.support.agent_repos import journal, write
-from tests.support.gateway_fixtures import KEY, by_model, gateway_url, json_response, sse_response
+from tests.support.gateway_fixtures import (
+    KEY,
+    anthropic_stream,
+    by_model,
+    gateway_url,
+    json_response,
+    sse_response,
+)
 
 MODEL = "gw-cc-settings-model"
-
-
-def message_stream(model: str) -> list[tuple[str, dict[str, object]]]:
-    start = {
-        "id": "msg_1",
-        "type": "message",
-        "role": "assistant",
-        "content": [],
-        "model": model,
-        "usage": {"input_tokens": 1, "output_tokens": 1},
-    }
-    return [
-        ("message_start", {"type": "message_start", "message": start}),
-        (
-            "content_block_start",
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        ),
-        (
-            "content_block_delta",
-            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "pong"}},
-        ),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        (
-            "message_delta",
-            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}},
-        ),
-        ("message_stop", {"type": "message_stop"}),
-    ]
 
 
 def test_claude_code_route_is_probed_as_a_streamed_messages_request(
@@ -57,7 +36,7 @@ def test_claude_code_route_is_probed_as_a_streamed_messages_request(
         404,
     )
     httpserver.expect_request("/v1/messages", method="POST").respond_with_handler(
-        by_model({MODEL: sse_response(message_stream(MODEL), done=False)}, default=not_found)
+        by_model({MODEL: sse_response(anthropic_stream(MODEL), done=False)}, default=not_found)
     )
     env = {"ANTHROPIC_BASE_URL": gateway_url(httpserver, ""), "ANTHROPIC_MODEL": MODEL}
     write(tmp_path, ".claude/settings.json", json.dumps({"env": env}, indent=2))

@@ -32,6 +32,7 @@ from werkzeug import Request, Response
 
 from tests.support.gateway_fixtures import (
     anthropic_message,
+    anthropic_stream,
     chat_chunk,
     chat_completion,
     json_response,
@@ -100,27 +101,6 @@ def _responses_stream(served: str) -> Response:
     )
 
 
-def _messages_stream(served: str) -> Response:
-    start = {**anthropic_message(served, text=None), "stop_reason": None}
-    return sse_response(
-        [
-            ("message_start", {"type": "message_start", "message": start}),
-            (
-                "content_block_start",
-                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            ),
-            (
-                "content_block_delta",
-                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "pong"}},
-            ),
-            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}}),
-            ("message_stop", {"type": "message_stop"}),
-        ],
-        done=False,
-    )
-
-
 def _listing(prefix: str) -> Response:
     owner = "azure/" if prefix == "/azure/" else ""
     data = [{"id": f"{owner}{m}", "object": "model", "owned_by": "fake"} for m in SNAPSHOTS]
@@ -181,7 +161,11 @@ class FakeProvider:
             return json_response(chat_completion(served))
         if endpoint == "responses":
             return _responses_stream(served) if stream else json_response(responses_object(served))
-        return _messages_stream(served) if stream else json_response(anthropic_message(served))
+        return (
+            sse_response(anthropic_stream(served), done=False)
+            if stream
+            else json_response(anthropic_message(served))
+        )
 
 
 def _server_error() -> Response:

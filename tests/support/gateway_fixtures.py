@@ -137,6 +137,28 @@ def anthropic_message(model: str, text: str | None = "pong", **fields: Any) -> d
     }
 
 
+def anthropic_stream(model: str, text: str = "pong") -> list[SSEItem]:
+    """The events of a streamed Anthropic Messages answer, `message_start` to `message_stop`."""
+    start = {**anthropic_message(model, text=None), "stop_reason": None}
+    return [
+        ("message_start", {"type": "message_start", "message": start}),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+        (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+        ),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}},
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+
+
 # --- wire helpers ------------------------------------------------------------------------------
 
 
