@@ -498,8 +498,10 @@ class Checker:
         while listing.next_after is not None:
             number += 1
             page_url = next_page_url(url, listing.next_after)
-            budget = MAX_LISTING - listing.size  # every page together stays under MAX_LISTING
-            exchange = await prober.get(page_url, self.headers(protocol), max_body=max(budget, 1))
+            # every page together stays under MAX_LISTING; a first page whose text re-encodes larger
+            # (replacement characters) leaves no budget: one byte, so the page reads as too large
+            budget = max(MAX_LISTING - listing.size, 1)
+            exchange = await prober.get(page_url, self.headers(protocol), max_body=budget)
             add_page(listing, read_listing(exchange, page_url), number)
         return listing
 
